@@ -1,0 +1,12 @@
+from shequ.accounts.selectors import active_membership
+from shequ.core.navigation import visible_items
+
+
+def shell(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav_items": visible_items(user),
+        "active_membership": active_membership(request),
+    }

@@ -1,0 +1,26 @@
+"""One home page (工作台) per role. Each app contributes the figures its selectors can give."""
+
+from shequ.accounts.models import Role
+from shequ.places.selectors import place_summary
+
+ROLE_HOMES = {
+    Role.STREET_ADMIN: ("街道工作台", "core/home_street.html"),
+    Role.COMMUNITY_HEAD: ("社区工作台", "core/home_community.html"),
+    Role.COMMUNITY_WORKER: ("社工工作台", "core/home_worker.html"),
+    Role.GRID_WORKER: ("网格工作台", "core/home_grid.html"),
+    Role.SUPERVISOR: ("居务监督工作台", "core/home_supervisor.html"),
+    Role.RESIDENT: ("居民服务", "core/home_resident.html"),
+    Role.VOLUNTEER: ("志愿服务", "core/home_volunteer.html"),
+}
+
+
+def home_context(actor, membership):
+    if membership is None:
+        return {"template": "core/home_none.html", "home_title": "工作台"}
+    title, template = ROLE_HOMES[membership.role]
+    return {
+        "template": template,
+        "home_title": title,
+        "role": membership.role,
+        "summary": place_summary(actor, membership),
+    }

@@ -1,0 +1,269 @@
+"""Chinese identity data: resident ID numbers (GB 11643-1999) and phone numbers.
+
+Everything here is pure Python so it can run inside imports of messy Excel
+rosters, seed scripts and benchmarks without Django.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+# --------------------------------------------------------------------------
+# Text clean-up
+# --------------------------------------------------------------------------
+
+_FULL_WIDTH_FIRST = 0xFF01  # '！'
+_FULL_WIDTH_LAST = 0xFF5E  # '～'
+_FULL_TO_HALF_OFFSET = 0xFEE0
+_IDEOGRAPHIC_SPACE = "\u3000"
+
+# Excel cells copied from web pages or WeChat often carry invisible characters
+# that str.isspace() does not recognise, so they are removed explicitly.
+_INVISIBLE_CHARS = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
+
+
+def _to_half_width(char: str) -> str:
+    code = ord(char)
+    if _FULL_WIDTH_FIRST <= code <= _FULL_WIDTH_LAST:
+        return chr(code - _FULL_TO_HALF_OFFSET)
+    if char == _IDEOGRAPHIC_SPACE:
+        return " "
+    return char
+
+
+def normalize_text(value: object) -> str:
+    """Half-width, whitespace-free text with a trailing 'x' upper-cased.
+
+    '１１０１０５ １９４９１２３１００２ｘ' -> '11010519491231002X'.
+    """
+    if value is None:
+        return ""
+    half_width = (_to_half_width(char) for char in str(value))
+    text = "".join(char for char in half_width if not char.isspace() and char not in _INVISIBLE_CHARS)
+    if text.endswith("x"):
+        text = text[:-1] + "X"
+    return text
+
+
+# --------------------------------------------------------------------------
+# Resident ID numbers
+# --------------------------------------------------------------------------
+
+
+class IdNumberError(ValueError):
+    """Invalid resident ID number; str(error) is a Chinese message for the user."""
+
+
+class IdNumberPrecisionLost(IdNumberError):
+    """The number went through Excel as a float, so its last digits are gone."""
+
+    def __init__(self) -> None:
+        super().__init__("身份证号以数字或科学计数法存储，已丢失精度，请将该列设为文本后重新导入")
+
+
+@dataclass(frozen=True)
+class IdInfo:
+    number: str
+    birth_date: date
+    sex: str  # 'M' or 'F'
+    region_code: str
+    converted_from_15: bool
+
+
+_CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"  # indexed by (weighted sum mod 11), ISO 7064 MOD 11-2
+
+# Province-level codes; 91 covers numbers issued to residents abroad under the
+# legacy scheme, which still appear in old household registers.
+_PROVINCE_CODES = frozenset(
+    [*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55), *range(61, 66)]
+    + [71, 81, 82, 83, 91]
+)
+
+_EARLIEST_BIRTH_YEAR = 1900
+_SEQUENCE_PER_SEX = 500  # 3-digit order code, odd for men and even for women
+
+# Excel turns long digit strings into floats: '1.10105199003071E+17' or '110105199003071000.0'.
+_NUMBER_AS_FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+(\.\d*)?E[+-]?\d+)$", re.IGNORECASE)
+_ID_CHARS = re.compile(r"^[0-9X]*$")
+_ID_18 = re.compile(r"^\d{17}[\dX]$")
+_ID_15 = re.compile(r"^\d{15}$")
+
+
+def compute_check_char(first_17: str) -> str:
+    total = sum(int(digit) * weight for digit, weight in zip(first_17, _CHECK_WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+def _text_from_raw(raw: str | int | float) -> str:
+    # bool is an int subclass, but True is never an ID number.
+    if isinstance(raw, bool):
+        raise IdNumberError("身份证号含非法字符")
+    if isinstance(raw, float):
+        raise IdNumberPrecisionLost()
+    text = normalize_text(raw)
+    if _NUMBER_AS_FLOAT.match(text):
+        raise IdNumberPrecisionLost()
+    return text
+
+
+def _check_shape(text: str) -> None:
+    if not text:
+        raise IdNumberError("身份证号不能为空")
+    if not _ID_CHARS.match(text):
+        raise IdNumberError("身份证号含非法字符")
+    if len(text) not in (15, 18):
+        raise IdNumberError("身份证号应为18位（或旧版15位）")
+    if not (_ID_18.match(text) or _ID_15.match(text)):
+        # Right length, but an 'X' somewhere other than the final position.
+        raise IdNumberError("身份证号含非法字符")
+
+
+def _is_valid_region(region_code: str) -> bool:
+    return (
+        len(region_code) == 6
+        and region_code.isdigit()
+        and int(region_code[:2]) in _PROVINCE_CODES
+        and region_code[2:] != "0000"
+    )
+
+
+def _check_region(region_code: str) -> None:
+    if not _is_valid_region(region_code):
+        raise IdNumberError("身份证号地区码无效")
+
+
+def _parse_birth_date(yyyymmdd: str, today: date) -> date:
+    try:
+        birth = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        raise IdNumberError("身份证号出生日期无效") from None
+    if birth.year < _EARLIEST_BIRTH_YEAR or birth > today:
+        raise IdNumberError("身份证号出生日期无效")
+    return birth
+
+
+def _upgrade_15_to_17(text: str) -> str:
+    # Legacy numbers omit the century; all were issued to people born in the 1900s.
+    return text[:6] + "19" + text[6:]
+
+
+def parse_id_number(raw: str | int | float, *, today: date | None = None) -> IdInfo:
+    """Validate a resident ID number and return what it encodes.
+
+    Raises IdNumberError (or IdNumberPrecisionLost) with a Chinese message.
+    `today` exists so tests can pin the "birth date in the future" check.
+    """
+    text = _text_from_raw(raw)
+    _check_shape(text)
+    converted_from_15 = len(text) == 15
+    first_17 = _upgrade_15_to_17(text) if converted_from_15 else text[:17]
+
+    _check_region(first_17[:6])
+    birth = _parse_birth_date(first_17[6:14], today or date.today())
+    expected_check = compute_check_char(first_17)
+    if not converted_from_15 and text[17] != expected_check:
+        raise IdNumberError(f"身份证号校验码错误，应为 {expected_check}")
+
+    return IdInfo(
+        number=first_17 + expected_check,
+        birth_date=birth,
+        sex="M" if int(first_17[16]) % 2 else "F",
+        region_code=first_17[:6],
+        converted_from_15=converted_from_15,
+    )
+
+
+def make_id_number(region_code: str, birth: date, seq: int, male: bool) -> str:
+    """Build a valid 18-character ID number for seed data and benchmarks.
+
+    `seq` (0-499) numbers the people of one sex born on the same day in the
+    same region, so every (region, birth, seq, male) gives a distinct number.
+    """
+    if not _is_valid_region(region_code):
+        raise ValueError(f"地区码无效：{region_code}")
+    if not 0 <= seq < _SEQUENCE_PER_SEX:
+        raise ValueError(f"顺序号应在 0 到 {_SEQUENCE_PER_SEX - 1} 之间")
+    if birth.year < _EARLIEST_BIRTH_YEAR:
+        raise ValueError("出生年份不能早于1900年")
+    order_code = seq * 2 + (1 if male else 0)
+    first_17 = f"{region_code}{birth:%Y%m%d}{order_code:03d}"
+    return first_17 + compute_check_char(first_17)
+
+
+def mask_id_number(number: str) -> str:
+    """'11010519491231002X' -> '110***********002X'."""
+    text = str(number or "")
+    if len(text) <= 7:
+        # Too short to show both ends without revealing most of it.
+        return "*" * len(text)
+    return text[:3] + "*" * (len(text) - 7) + text[-4:]
+
+
+def age_on(birth: date, today: date) -> int:
+    """Full years (周岁) reached on `today`."""
+    birthday_not_yet_reached = (today.month, today.day) < (birth.month, birth.day)
+    return today.year - birth.year - (1 if birthday_not_yet_reached else 0)
+
+
+# --------------------------------------------------------------------------
+# Phone numbers
+# --------------------------------------------------------------------------
+
+
+class PhoneError(ValueError):
+    """Invalid phone number; str(error) is a Chinese message for the user."""
+
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# Optional area code (010, 0571 ...; never 00) followed by a 7-8 digit local number.
+_LANDLINE = re.compile(r"^(0[1-9]\d{1,2})?[1-9]\d{6,7}$")
+_SEPARATORS = re.compile(r"[-‐‑–—()]")
+_COUNTRY_PREFIXES = ("+86", "0086", "86")
+
+
+def _phone_digits(raw: object) -> str:
+    # Excel keeps 11-digit numbers exactly as floats, e.g. 13812345678.0.
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    return _SEPARATORS.sub("", normalize_text(raw))
+
+
+def _strip_country_code(digits: str) -> str:
+    for prefix in _COUNTRY_PREFIXES:
+        rest = digits[len(prefix) :]
+        if digits.startswith(prefix) and _MOBILE.match(rest):
+            return rest
+    return digits
+
+
+def validate_mobile(raw: object) -> str:
+    """Return the 11-digit mobile number or raise PhoneError."""
+    digits = _strip_country_code(_phone_digits(raw))
+    if not _MOBILE.match(digits):
+        raise PhoneError("手机号应为以1开头的11位数字")
+    return digits
+
+
+def normalize_phone(raw: object) -> str:
+    """Return the digits of a mobile or landline number or raise PhoneError."""
+    try:
+        return validate_mobile(raw)
+    except PhoneError:
+        pass
+    digits = _phone_digits(raw)
+    if not _LANDLINE.match(digits):
+        raise PhoneError("电话号码格式不正确")
+    return digits
+
+
+def mask_phone(phone: str) -> str:
+    """Mobile '13812345678' -> '138****5678'; landline keeps only the last 4 digits."""
+    digits = _strip_country_code(_phone_digits(phone))
+    if _MOBILE.match(digits):
+        return digits[:3] + "****" + digits[-4:]
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    return "*" * (len(digits) - 4) + digits[-4:]

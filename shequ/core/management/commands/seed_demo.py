@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from shequ.accounts import demo as accounts_demo
+from shequ.audit.services import audit_record
+from shequ.places import demo as places_demo
+
+
+class Command(BaseCommand):
+    help = "建立演示数据：一个街道、三个社区及其网格、小区、楼栋和各角色演示账号。可重复运行。"
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            street, communities = places_demo.seed()
+            accounts = accounts_demo.seed(street, communities)
+            audit_record(None, "seed_demo", street, street_id=street.id)
+        self.stdout.write(self.style.SUCCESS(f"演示数据已就绪：{street.name}，{len(communities)} 个社区"))
+        self.stdout.write(f"演示账号（密码均为 {accounts_demo.DEMO_PASSWORD}）：")
+        for username, full_name, role, scope in accounts:
+            self.stdout.write(f"  {username:<16} {full_name:<4} {role:<10} {scope}")

@@ -1,0 +1,19 @@
+from django import forms
+
+from .kinds import KINDS
+from .models import Grid, ResidentGroup
+
+
+def place_form_class(kind):
+    spec = KINDS[kind]
+    return forms.modelform_factory(spec.model, fields=spec.fields)
+
+
+def place_form(kind, community_id, *args, **kwargs):
+    """The kind's form with every choice limited to the community the place belongs to."""
+    form = place_form_class(kind)(*args, **kwargs)
+    if "grid" in form.fields:
+        form.fields["grid"].queryset = Grid.objects.filter(community_id=community_id)
+    if "resident_group" in form.fields:
+        form.fields["resident_group"].queryset = ResidentGroup.objects.filter(community_id=community_id)
+    return form

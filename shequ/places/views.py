@@ -1,0 +1,102 @@
+import copy
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from shequ.core.errors import ApplicationError
+from shequ.core.views import forbidden_unless
+
+from . import selectors, services
+from .forms import place_form
+from .kinds import KINDS
+from .permissions import can_create_community, can_manage_community, can_view_places
+
+
+@login_required
+def community_list(request):
+    forbidden_unless(can_view_places(request.user))
+    communities = selectors.community_list(request.user)
+    streets = [s for s in selectors.street_choices(request.user) if can_create_community(request.user, s.id)]
+    return render(request, "places/community_list.html", {"communities": communities, "streets": streets})
+
+
+@login_required
+def community_detail(request, community_id):
+    forbidden_unless(can_view_places(request.user))
+    context = selectors.community_overview(request.user, community_id)
+    context["can_manage"] = can_manage_community(request.user, community_id)
+    return render(request, "places/community_detail.html", context)
+
+
+@login_required
+def estate_detail(request, estate_id):
+    forbidden_unless(can_view_places(request.user))
+    context = selectors.estate_overview(request.user, estate_id)
+    context["can_manage"] = can_manage_community(request.user, context["community"].id)
+    return render(request, "places/estate_detail.html", context)
+
+
+def _parent_of_new(request, kind):
+    """The place a new one hangs under, from the query string, looked up within the actor's scope."""
+    spec = KINDS[kind]
+    if kind == "community":
+        street = selectors.street_choices(request.user).filter(id=request.GET.get("street")).first()
+        forbidden_unless(street is not None and can_create_community(request.user, street.id))
+        return {"street": street}, None
+    if spec.parent:
+        parent = selectors.place_get(request.user, spec.parent, request.GET.get(spec.parent))
+        return {spec.parent: parent}, parent.community_id
+    community = selectors.place_get(request.user, "community", request.GET.get("community"))
+    return {"community": community}, community.id
+
+
+def _back_url(kind, place):
+    if kind == "community":
+        return reverse("places:community", args=[place.id])
+    if kind in ("building", "entrance"):
+        estate_id = place.estate_id if kind == "building" else place.building.estate_id
+        return reverse("places:estate", args=[estate_id])
+    return reverse("places:community", args=[place.community_id])
+
+
+@login_required
+def place_create(request, kind):
+    forbidden_unless(kind in KINDS and can_view_places(request.user))
+    parent, community_id = _parent_of_new(request, kind)
+    form = place_form(kind, community_id, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            place = services.place_create(actor=request.user, kind=kind, data={**form.cleaned_data, **parent})
+            messages.success(request, f"已新建{KINDS[kind].label}“{place}”")
+            return redirect(_back_url(kind, place))
+        except ApplicationError as error:
+            _show_error(form, error)
+    return render(request, "places/place_form.html", {"form": form, "spec": KINDS[kind], "parent": parent})
+
+
+@login_required
+def place_edit(request, kind, place_id):
+    forbidden_unless(kind in KINDS and can_view_places(request.user))
+    place = selectors.place_get(request.user, kind, place_id)
+    community_id = place.id if kind == "community" else place.community_id
+    forbidden_unless(can_manage_community(request.user, community_id))
+    # The form validates a copy, so a rejected edit never leaves the real row half-changed.
+    form = place_form(kind, community_id, request.POST or None, instance=copy.copy(place))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.place_update(actor=request.user, kind=kind, place=place, data=form.cleaned_data)
+            messages.success(request, f"已保存{KINDS[kind].label}“{place}”")
+            return redirect(_back_url(kind, place))
+        except ApplicationError as error:
+            _show_error(form, error)
+    return render(request, "places/place_form.html", {"form": form, "spec": KINDS[kind], "place": place})
+
+
+def _show_error(form, error):
+    for field, problems in error.details.items():
+        if field in form.fields:
+            form.add_error(field, problems)
+    if not any(field in form.fields for field in error.details):
+        form.add_error(None, error.message)
