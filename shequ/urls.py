@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("shequ.accounts.urls")),
     path("places/", include("shequ.places.urls")),
     path("audit/", include("shequ.audit.urls")),
+    path("registry/", include("shequ.registry.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),

@@ -50,6 +50,8 @@ class Membership(models.Model):
     )
     grid = models.ForeignKey("places.Grid", null=True, blank=True, on_delete=models.PROTECT, verbose_name="网格")
     is_active = models.BooleanField("有效", default=True)
+    # Sensitive personal information (health, resettlement, rehab) is opened per membership, never by role alone.
+    sensitive_access = models.BooleanField("可查看敏感信息", default=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     ended_at = models.DateTimeField("结束时间", null=True, blank=True)
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "shequ.accounts",
     "shequ.audit",
     "shequ.places",
+    "shequ.registry",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,8 @@
+from django.utils.translation import gettext_lazy as _
+
+from shequ.core.navigation import register
+
+from .permissions import can_view_registry
+
+register("registry", label=_("居民台账"), url_name="registry:residents", icon="👪", order=20,
+         visible=can_view_registry)

@@ -1,0 +1,37 @@
+"""Full pinyin and initials of a name, one character at a time with a cache: names reuse few
+characters, so a million-row import converts each character once."""
+
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+# Surnames whose reading differs from the character's most common one.
+SURNAME_READINGS = {"曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "区": "ou", "查": "zha", "朴": "piao",
+                    "黑": "he", "盖": "ge", "乐": "yue", "尉": "yu", "万俟": "moqi", "长孙": "zhangsun",
+                    "覃": "qin", "缪": "miao", "翟": "zhai", "召": "shao", "员": "yun", "柏": "bai"}
+
+
+@lru_cache(maxsize=65536)
+def _char_pinyin(char):
+    syllables = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
+    return syllables[0] if syllables else ""
+
+
+def to_pinyin(name):
+    """(full, initials) for a name, e.g. 张建国 → ("zhangjianguo", "zjg"); the middle dot is skipped."""
+    syllables = []
+    rest = name
+    for surname, reading in SURNAME_READINGS.items():
+        if name.startswith(surname):
+            syllables.append(reading)
+            rest = name[len(surname):]
+            break
+    syllables += [_char_pinyin(char) for char in rest if char != "·"]
+    syllables = [s for s in syllables if s]
+    return "".join(syllables), "".join(s[0] for s in syllables)
+
+
+def name_grams(name):
+    """The distinct one- and two-character pieces of a name."""
+    chars = name.replace("·", "")
+    return {c for c in chars} | {chars[i:i + 2] for i in range(len(chars) - 1)}

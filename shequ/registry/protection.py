@@ -1,0 +1,74 @@
+"""Sensitive values in and out of the database: encrypted token, keyed hashes, masked copy."""
+
+import json
+
+from shequ.core.crypto import FieldCipher
+from shequ.core.identity import mask_id_number, mask_phone
+
+ID_CONTEXT = "resident.id_number"
+PHONE_CONTEXT = "resident.phone"
+HOUSEHOLD_PHONE_CONTEXT = "household.phone"
+TAG_CONTEXT = "resident_tag.details"
+
+
+def cipher():
+    return FieldCipher.from_settings()
+
+
+def protect_id_number(number):
+    """Column values for a validated 18-character ID number (or blanks for none)."""
+    if not number:
+        return {"id_number_enc": "", "id_number_hash": "", "id_tail4_hash": "", "id_tail6_hash": "",
+                "id_number_masked": ""}
+    c = cipher()
+    return {
+        "id_number_enc": c.encrypt(number, context=ID_CONTEXT),
+        "id_number_hash": c.blind_index(number, context=ID_CONTEXT),
+        "id_tail4_hash": c.tail_index(number, 4, context=ID_CONTEXT),
+        "id_tail6_hash": c.tail_index(number, 6, context=ID_CONTEXT),
+        "id_number_masked": mask_id_number(number),
+    }
+
+
+def protect_phone(phone, *, context=PHONE_CONTEXT, with_tail=True):
+    if not phone:
+        values = {"phone_enc": "", "phone_hash": "", "phone_masked": ""}
+        return values | ({"phone_tail4_hash": ""} if with_tail else {})
+    c = cipher()
+    values = {
+        "phone_enc": c.encrypt(phone, context=context),
+        "phone_hash": c.blind_index(phone, context=context),
+        "phone_masked": mask_phone(phone),
+    }
+    if with_tail:
+        values["phone_tail4_hash"] = c.tail_index(phone, 4, context=context) if len(phone) >= 4 else ""
+    return values
+
+
+def id_number_hash(number):
+    return cipher().blind_index(number, context=ID_CONTEXT)
+
+
+def id_tail_hash(digits):
+    n = 6 if len(digits) >= 6 else 4
+    return f"id_tail{n}_hash", cipher().tail_index(digits[-n:], n, context=ID_CONTEXT)
+
+
+def phone_tail_hash(digits):
+    return cipher().tail_index(digits[-4:], 4, context=PHONE_CONTEXT)
+
+
+def reveal_id_number(resident):
+    return cipher().decrypt(resident.id_number_enc, context=ID_CONTEXT) if resident.id_number_enc else ""
+
+
+def reveal_phone(resident):
+    return cipher().decrypt(resident.phone_enc, context=PHONE_CONTEXT) if resident.phone_enc else ""
+
+
+def seal_tag_details(details):
+    return cipher().encrypt(json.dumps(details, ensure_ascii=False), context=TAG_CONTEXT) if details else ""
+
+
+def open_tag_details(token):
+    return json.loads(cipher().decrypt(token, context=TAG_CONTEXT)) if token else {}

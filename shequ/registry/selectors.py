@@ -1,0 +1,134 @@
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Prefetch
+
+from shequ.audit.models import AuditEvent
+from shequ.core.errors import NotFound
+from shequ.core.scoping import scope_filter
+
+from .choices import SENSITIVE_TAGS, ResidentStatus
+from .models import Household, ImportJob, Resident, ResidentTag
+from .permissions import can_view_sensitive, reader_scope
+from .search import parse_query
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+
+
+@dataclass
+class Page:
+    items: list
+    next_after: int | None
+    count_label: str
+    query_kind: str
+
+
+def _years_ago(years, today=None):
+    today = today or date.today()
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def resident_queryset(actor):
+    return scope_filter(Resident.objects.all(), reader_scope(actor), grid_field="grid_id")
+
+
+def resident_list(actor, *, q="", community_id=None, grid_id=None, group_id=None, building_id=None,
+                  sex=None, age_min=None, age_max=None, tag=None, residence_status=None,
+                  status=ResidentStatus.PRESENT, after_id=None, limit=PAGE_SIZE, with_count=True):
+    """Residents the actor may see, filtered and keyset-paginated by id; the count stops at 10,000+."""
+    residents = resident_queryset(actor)
+    parsed = parse_query(q)
+    if parsed.q is not None:
+        residents = residents.filter(parsed.q)
+    filters = {"community_id": community_id, "grid_id": grid_id, "resident_group_id": group_id,
+               "building_id": building_id, "sex": sex, "residence_status": residence_status, "status": status}
+    residents = residents.filter(**{k: v for k, v in filters.items() if v not in (None, "")})
+    if age_min is not None:
+        residents = residents.filter(birth_date__lte=_years_ago(age_min))
+    if age_max is not None:
+        residents = residents.filter(birth_date__gt=_years_ago(age_max + 1))
+    if tag:
+        if tag in SENSITIVE_TAGS and not (community_id and can_view_sensitive(actor, community_id)):
+            residents = residents.none()
+        residents = residents.filter(tags__kind=tag, tags__active=True)
+    count_label = _bounded_count(residents) if with_count else ""
+    if after_id:
+        residents = residents.filter(id__gt=after_id)
+    rows = list(
+        residents.select_related("household", "grid", "building__estate").order_by("id")[: limit + 1]
+    )
+    next_after = rows[limit - 1].id if len(rows) > limit else None
+    return Page(rows[:limit], next_after, count_label, parsed.kind)
+
+
+def _bounded_count(queryset):
+    count = queryset.order_by()[: COUNT_CAP + 1].count()
+    return f"{COUNT_CAP:,}+" if count > COUNT_CAP else f"{count:,}"
+
+
+def resident_get(actor, resident_id):
+    resident = (
+        resident_queryset(actor)
+        .select_related("household__estate", "household__building", "household__entrance", "grid",
+                        "resident_group", "community")
+        .prefetch_related(Prefetch("tags", queryset=ResidentTag.objects.filter(active=True)))
+        .filter(id=resident_id)
+        .first()
+    )
+    if resident is None:
+        raise NotFound("未找到该居民")
+    return resident
+
+
+def visible_tags(actor, resident):
+    """Tags of a resident the actor may see; sensitive ones only with a sensitive-access grant."""
+    allowed = can_view_sensitive(actor, resident.community_id)
+    return [t for t in resident.tags.all() if not t.sensitive or allowed]
+
+
+def household_queryset(actor):
+    return scope_filter(Household.objects.all(), reader_scope(actor), grid_field="grid_id")
+
+
+def household_get(actor, household_id):
+    household = (
+        household_queryset(actor)
+        .select_related("estate", "building", "entrance", "grid", "resident_group", "community")
+        .prefetch_related(Prefetch("members", queryset=Resident.objects.order_by("status", "id")))
+        .filter(id=household_id)
+        .first()
+    )
+    if household is None:
+        raise NotFound("未找到该户")
+    return household
+
+
+def household_list(actor, *, community_id=None, building_id=None, after_id=None, limit=PAGE_SIZE):
+    households = household_queryset(actor)
+    if community_id:
+        households = households.filter(community_id=community_id)
+    if building_id:
+        households = households.filter(building_id=building_id)
+    if after_id:
+        households = households.filter(id__gt=after_id)
+    rows = list(households.select_related("estate", "building", "entrance", "grid").order_by("id")[: limit + 1])
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+def record_history(actor, target, *, limit=100):
+    """Who changed this household or resident, when, and from what: read from the audit trail."""
+    return list(
+        AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
+        .order_by("-id")[:limit]
+    )
+
+
+def import_job_get(actor, job_id):
+    job = scope_filter(ImportJob.objects.all(), reader_scope(actor)).filter(id=job_id).first()
+    if job is None:
+        raise NotFound("未找到该导入任务")
+    return job

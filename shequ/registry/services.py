@@ -1,0 +1,369 @@
+"""Life events of households and residents. Nothing is hard-deleted: moves, deaths and closures are
+states with dates, and every change is in the audit trail with what it was before."""
+
+from datetime import date
+
+from django.db import transaction
+from django.db.models import F
+
+from shequ.audit.services import audit_record
+from shequ.core.errors import ApplicationError, Forbidden
+from shequ.places.models import Community
+
+from .choices import SENSITIVE_TAGS, HouseholdStatus, Relation, ResidentStatus
+from .models import Household, NameGram, Resident, ResidentTag
+from .permissions import can_edit_household, can_register_in, can_reveal, can_view_sensitive
+from .pinyin import name_grams
+from .protection import (
+    HOUSEHOLD_PHONE_CONTEXT,
+    id_number_hash,
+    protect_id_number,
+    protect_phone,
+    reveal_id_number,
+    reveal_phone,
+    seal_tag_details,
+)
+from .validation import FIELD_LABELS, validate_person
+
+SENSITIVE_FIELDS = {"id_number", "phone"}
+
+
+def _invalid(errors):
+    first_field, first_message = next(iter(errors.items()))
+    label = FIELD_LABELS.get(first_field, first_field)
+    return ApplicationError(f"{label}：{first_message}", code="validation_error",
+                            details={field: [message] for field, message in errors.items()})
+
+
+def household_address(estate, building, entrance, room):
+    parts = [estate.name, building.label, entrance.label if entrance else "", f"{room}室" if room else ""]
+    return "".join(parts)
+
+
+def _place_household(household):
+    """Grid and group follow the building unless a worker chose them by hand."""
+    if not household.placement_overridden:
+        household.grid_id = household.building.grid_id
+        household.resident_group_id = household.building.resident_group_id
+
+
+def _check_place(community_id, estate, building, entrance):
+    if building.estate_id != estate.id or building.community_id != community_id:
+        raise ApplicationError("楼栋不属于所选小区", details={"building": ["不属于所选小区"]})
+    if entrance is not None and entrance.building_id != building.id:
+        raise ApplicationError("单元不属于所选楼栋", details={"entrance": ["不属于所选楼栋"]})
+
+
+def _adjust_household_count(community_id, delta):
+    Community.objects.filter(id=community_id).update(household_count=F("household_count") + delta)
+
+
+def _next_household_number(community_id):
+    last = Household.objects.filter(community_id=community_id).order_by("-id").values_list("id", flat=True).first()
+    return f"H{(last or 0) + 1:08d}"
+
+
+@transaction.atomic
+def household_register(*, actor, estate, building, entrance=None, room="", number="", household_type="resident",
+                       housing="owned", phone="", grid=None, resident_group=None, registered_on=None,
+                       members=()):
+    """Register a household and its members (the first member is the head unless stated)."""
+    community_id = estate.community_id
+    _check_place(community_id, estate, building, entrance)
+    grid_id = grid.id if grid else building.grid_id
+    if not can_register_in(actor, community_id, grid_id):
+        raise Forbidden("您无权在该社区/网格登记住户")
+    number = (number or "").strip() or _next_household_number(community_id)
+    if Household.objects.filter(community_id=community_id, number=number).exists():
+        raise ApplicationError(f"户号“{number}”已存在", code="duplicate", details={"number": ["已存在"]})
+    household = Household(
+        community_id=community_id, number=number, estate=estate, building=building, entrance=entrance,
+        room=room, address=household_address(estate, building, entrance, room), household_type=household_type,
+        housing=housing, grid=grid, resident_group=resident_group,
+        placement_overridden=bool(grid or resident_group), registered_on=registered_on or date.today(),
+        **_household_phone(phone),
+    )
+    _place_household(household)
+    household.save()
+    _adjust_household_count(community_id, 1)
+    audit_record(actor, "household_register", household,
+                 details={"number": number, "address": household.address})
+    for index, member in enumerate(members):
+        member = dict(member)
+        if index == 0:
+            member.setdefault("relation", Relation.HEAD)
+        resident_add(actor=actor, household=household, data=member)
+    return household
+
+
+def _household_phone(phone):
+    from shequ.core.identity import PhoneError, normalize_phone
+
+    if not phone:
+        return protect_phone("", context=HOUSEHOLD_PHONE_CONTEXT, with_tail=False)
+    try:
+        digits = normalize_phone(phone)
+    except PhoneError as error:
+        raise ApplicationError(f"联系电话：{error}", details={"phone": [str(error)]}) from error
+    return protect_phone(digits, context=HOUSEHOLD_PHONE_CONTEXT, with_tail=False)
+
+
+def _check_id_unique(values, *, exclude_id=None):
+    if not values.get("id_number"):
+        return
+    existing = Resident.objects.filter(id_number_hash=id_number_hash(values["id_number"])).exclude(
+        status=ResidentStatus.MOVED_OUT)
+    if exclude_id:
+        existing = existing.exclude(id=exclude_id)
+    other = existing.select_related("community").first()
+    if other is not None:
+        raise ApplicationError(
+            f"身份证号已登记（{other.community.name}，居民编号 {other.id}）",
+            code="duplicate", details={"id_number": ["该身份证号已登记在册"]},
+        )
+
+
+def _model_values(values):
+    plain = {k: v for k, v in values.items() if k not in SENSITIVE_FIELDS and k != "id_converted_from_15"}
+    return plain | protect_id_number(values.get("id_number", "")) | protect_phone(values.get("phone", ""))
+
+
+def write_name_grams(resident):
+    NameGram.objects.filter(resident=resident).delete()
+    NameGram.objects.bulk_create(
+        NameGram(gram=gram, community_id=resident.community_id, resident=resident)
+        for gram in name_grams(resident.name)
+    )
+
+
+@transaction.atomic
+def resident_add(*, actor, household, data, moved_in_on=None):
+    """Add a person to a household: a newborn, a newcomer moving in, or a member typed in later."""
+    if not can_edit_household(actor, household):
+        raise Forbidden("您无权修改该户")
+    values, errors = validate_person(data, require_id=bool(data.get("id_number")) or not data.get("birth_date"))
+    if errors:
+        raise _invalid(errors)
+    _check_id_unique(values)
+    resident = Resident(
+        community_id=household.community_id, household=household, grid_id=household.grid_id,
+        resident_group_id=household.resident_group_id, building_id=household.building_id,
+        **_model_values(values),
+    )
+    if moved_in_on:
+        resident.moved_in_on = moved_in_on
+    resident.save()
+    write_name_grams(resident)
+    Household.objects.filter(id=household.id).update(member_count=F("member_count") + 1)
+    audit_record(actor, "resident_add", resident, details={
+        "household": household.number, "name": resident.name, "id_number": resident.id_number_masked,
+        "converted_from_15": values.get("id_converted_from_15", False),
+    })
+    return resident
+
+
+def _masked_change(field, old, new):
+    return {"from": old, "to": new}
+
+
+@transaction.atomic
+def resident_correct(*, actor, resident, data, reason=""):
+    """Correct a resident's recorded data; the audit keeps each field's old value (masked if sensitive)."""
+    if not can_edit_household(actor, resident.household):
+        raise Forbidden("您无权修改该居民信息")
+    merged = _editable_snapshot(resident) | {k: v for k, v in data.items() if v is not None}
+    values, errors = validate_person(merged, require_id=bool(merged.get("id_number")))
+    if errors:
+        raise _invalid(errors)
+    _check_id_unique(values, exclude_id=resident.id)
+    new = _model_values(values)
+    changes = {}
+    for field, value in new.items():
+        if field.endswith(("_enc", "_hash")):
+            continue
+        old = getattr(resident, field)
+        if old != value and not (old in (None, "") and value in (None, "")):
+            changes[field] = _masked_change(field, _plain(old), _plain(value))
+    if not changes:
+        return resident
+    for field, value in new.items():
+        setattr(resident, field, value)
+    resident.save(update_fields=[*new, "updated_at"])
+    if "name" in changes:
+        write_name_grams(resident)
+    audit_record(actor, "resident_correct", resident, details={"changes": changes, "reason": reason})
+    return resident
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _editable_snapshot(resident):
+    snapshot = {field: getattr(resident, field) for field in (
+        "name", "sex", "birth_date", "ethnicity", "relation", "residence_status", "political_status", "education",
+        "employment", "marital_status", "moved_in_on", "floating_registered_on", "floating_expires_on", "notes")}
+    snapshot["id_number"] = reveal_id_number(resident)
+    snapshot["phone"] = reveal_phone(resident)
+    return snapshot
+
+
+def _leave_household(resident):
+    Household.objects.filter(id=resident.household_id).update(member_count=F("member_count") - 1)
+
+
+@transaction.atomic
+def resident_move_out(*, actor, resident, on=None, destination=""):
+    if not can_edit_household(actor, resident.household):
+        raise Forbidden("您无权修改该居民信息")
+    if resident.status != ResidentStatus.PRESENT:
+        raise ApplicationError(f"该居民当前状态为“{resident.get_status_display()}”，不能迁出")
+    resident.status = ResidentStatus.MOVED_OUT
+    resident.moved_out_on = on or date.today()
+    resident.save(update_fields=["status", "moved_out_on", "updated_at"])
+    _leave_household(resident)
+    audit_record(actor, "resident_move_out", resident, details={
+        "on": resident.moved_out_on.isoformat(), "destination": destination, "household": resident.household.number})
+    return resident
+
+
+@transaction.atomic
+def resident_record_death(*, actor, resident, died_on):
+    if not can_edit_household(actor, resident.household):
+        raise Forbidden("您无权修改该居民信息")
+    if resident.status != ResidentStatus.PRESENT:
+        raise ApplicationError(f"该居民当前状态为“{resident.get_status_display()}”，不能登记死亡")
+    if died_on > date.today() or died_on < resident.birth_date:
+        raise ApplicationError("死亡日期不正确", details={"died_on": ["不能早于出生日期或晚于今天"]})
+    resident.status = ResidentStatus.DECEASED
+    resident.died_on = died_on
+    resident.save(update_fields=["status", "died_on", "updated_at"])
+    _leave_household(resident)
+    audit_record(actor, "resident_death", resident, details={"died_on": died_on.isoformat()})
+    return resident
+
+
+@transaction.atomic
+def resident_transfer(*, actor, resident, to_household, relation=Relation.OTHER_RELATIVE):
+    """Move a present resident from one household to another (both must be the actor's to edit)."""
+    source = resident.household
+    if not (can_edit_household(actor, source) and can_edit_household(actor, to_household)):
+        raise Forbidden("您无权在这两户之间调整成员")
+    if resident.status != ResidentStatus.PRESENT:
+        raise ApplicationError("只能调整在册居民")
+    if to_household.id == source.id:
+        raise ApplicationError("目标户与原户相同")
+    if to_household.community_id != resident.community_id:
+        raise ApplicationError("跨社区迁移请先办理迁出，再由迁入社区登记")
+    _leave_household(resident)
+    resident.household = to_household
+    resident.relation = relation
+    resident.grid_id, resident.resident_group_id = to_household.grid_id, to_household.resident_group_id
+    resident.building_id = to_household.building_id
+    resident.save(update_fields=["household", "relation", "grid", "resident_group", "building", "updated_at"])
+    Household.objects.filter(id=to_household.id).update(member_count=F("member_count") + 1)
+    audit_record(actor, "resident_transfer", resident, details={
+        "household": {"from": source.number, "to": to_household.number}, "relation": relation})
+    return resident
+
+
+@transaction.atomic
+def household_split(*, actor, household, residents, estate=None, building=None, entrance=None, room="",
+                    head=None):
+    """Split some members off into a new household (e.g. a married child setting up their own)."""
+    if not can_edit_household(actor, household):
+        raise Forbidden("您无权修改该户")
+    members = [r for r in residents if r.household_id == household.id and r.status == ResidentStatus.PRESENT]
+    if not members or len(members) != len(residents):
+        raise ApplicationError("请选择本户的在册成员进行分户")
+    new_household = household_register(
+        actor=actor, estate=estate or household.estate, building=building or household.building,
+        entrance=entrance if building else (entrance or household.entrance), room=room or household.room,
+        household_type=household.household_type, housing=household.housing,
+    )
+    head = head or members[0]
+    for member in members:
+        resident_transfer(actor=actor, resident=member, to_household=new_household,
+                          relation=Relation.HEAD if member.id == head.id else member.relation)
+    audit_record(actor, "household_split", household, details={
+        "new_household": new_household.number, "members": [m.name for m in members]})
+    return new_household
+
+
+@transaction.atomic
+def household_merge(*, actor, source, target):
+    """Move every present member of source into target and close source."""
+    if source.id == target.id:
+        raise ApplicationError("不能与自身合户")
+    for member in list(source.members.filter(status=ResidentStatus.PRESENT)):
+        relation = Relation.OTHER_RELATIVE if member.relation == Relation.HEAD else member.relation
+        resident_transfer(actor=actor, resident=member, to_household=target, relation=relation)
+    _close_household(source, HouseholdStatus.CLOSED)
+    audit_record(actor, "household_merge", source, details={"into": target.number})
+    return target
+
+
+def _close_household(household, status):
+    household.status = status
+    household.status_changed_on = date.today()
+    household.save(update_fields=["status", "status_changed_on", "updated_at"])
+    _adjust_household_count(household.community_id, -1)
+
+
+@transaction.atomic
+def household_move_out(*, actor, household, on=None, destination=""):
+    """The whole household leaves: members moved out, household kept as 已迁出."""
+    if not can_edit_household(actor, household):
+        raise Forbidden("您无权修改该户")
+    if household.status != HouseholdStatus.LIVING:
+        raise ApplicationError("该户已不在住")
+    for member in list(household.members.filter(status=ResidentStatus.PRESENT)):
+        resident_move_out(actor=actor, resident=member, on=on, destination=destination)
+    _close_household(household, HouseholdStatus.MOVED_OUT)
+    audit_record(actor, "household_move_out", household, details={"destination": destination})
+    return household
+
+
+@transaction.atomic
+def resident_reveal(*, actor, resident, field, reason):
+    """Show one full sensitive value. Requires a reason; the reveal itself is audited."""
+    if field not in SENSITIVE_FIELDS:
+        raise ApplicationError("只能查看身份证号或手机号", details={"field": ["无效"]})
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ApplicationError("请填写查看原因", details={"reason": ["必填，至少2个字"]})
+    if not can_reveal(actor, resident):
+        raise Forbidden("您无权查看该居民的完整信息")
+    value = reveal_id_number(resident) if field == "id_number" else reveal_phone(resident)
+    audit_record(actor, "reveal", resident, details={"field": field, "reason": reason})
+    return value
+
+
+@transaction.atomic
+def resident_tag_add(*, actor, resident, kind, details=None, started_on=None):
+    if not can_edit_household(actor, resident.household):
+        raise Forbidden("您无权修改该居民信息")
+    sensitive = kind in SENSITIVE_TAGS
+    if sensitive and not can_view_sensitive(actor, resident.community_id):
+        raise Forbidden("您没有敏感人群信息的权限")
+    if ResidentTag.objects.filter(resident=resident, kind=kind, active=True).exists():
+        raise ApplicationError("该居民已有此类标签", code="duplicate")
+    details = {k: str(v) for k, v in (details or {}).items() if v not in (None, "")}
+    tag = ResidentTag.objects.create(
+        community_id=resident.community_id, resident=resident, kind=kind, sensitive=sensitive,
+        details={} if sensitive else details, details_enc=seal_tag_details(details) if sensitive else "",
+        started_on=started_on,
+    )
+    audit_record(actor, "tag_add", resident, details={"kind": kind})
+    return tag
+
+
+@transaction.atomic
+def resident_tag_end(*, actor, tag, ended_on=None):
+    if not can_edit_household(actor, tag.resident.household):
+        raise Forbidden("您无权修改该居民信息")
+    tag.active = False
+    tag.ended_on = ended_on or date.today()
+    tag.save(update_fields=["active", "ended_on", "updated_at"])
+    audit_record(actor, "tag_end", tag.resident, details={"kind": tag.kind})
+    return tag

@@ -1,0 +1,159 @@
+"""One set of rules for a person's data, whether it comes from a form, the API or a roster row."""
+
+import re
+from datetime import date
+
+from shequ.core.identity import IdNumberError, PhoneError, normalize_text, parse_id_number, validate_mobile
+
+from .choices import (
+    ETHNIC_GROUPS,
+    Education,
+    Employment,
+    MaritalStatus,
+    PoliticalStatus,
+    Relation,
+    ResidenceStatus,
+    Sex,
+)
+from .pinyin import to_pinyin
+
+NAME = re.compile(r"^[\u3400-\u9fff·A-Za-z]{1,50}$")
+FIELD_LABELS = {
+    "name": "姓名", "id_number": "身份证号", "phone": "手机号", "sex": "性别", "birth_date": "出生日期",
+    "ethnicity": "民族", "relation": "与户主关系", "residence_status": "居住状况", "political_status": "政治面貌",
+    "education": "文化程度", "employment": "就业状况", "marital_status": "婚姻状况", "moved_in_on": "迁入日期",
+    "floating_registered_on": "流动人口登记日期", "floating_expires_on": "居住登记有效期至", "notes": "备注",
+}
+CHOICE_FIELDS = {
+    "sex": Sex, "relation": Relation, "residence_status": ResidenceStatus, "political_status": PoliticalStatus,
+    "education": Education, "employment": Employment, "marital_status": MaritalStatus,
+}
+# Rosters write the same thing many ways.
+CHOICE_ALIASES = {
+    "sex": {"男性": "M", "女性": "F", "1": "M", "2": "F"},
+    "relation": {"本人": "head", "户主本人": "head", "妻": "spouse", "夫": "spouse", "妻子": "spouse",
+                 "丈夫": "spouse", "子": "child", "女": "child", "儿子": "child", "女儿": "child", "长子": "child",
+                 "长女": "child", "次子": "child", "次女": "child", "父亲": "parent", "母亲": "parent",
+                 "孙子": "grandchild", "孙女": "grandchild", "儿媳": "child_in_law", "女婿": "child_in_law",
+                 "租户": "tenant"},
+    "political_status": {"党员": "cpc", "团员": "cyl", "预备党员": "cpc_probationary"},
+    "education": {"高中": "senior", "中专": "senior", "研究生及以上": "postgraduate", "硕士": "postgraduate",
+                  "博士": "postgraduate", "文盲": "none", "大学本科": "bachelor", "大学专科": "college"},
+    "employment": {"退休": "retired", "学生": "student", "无业": "unemployed", "在岗": "employed"},
+    "residence_status": {"户籍": "local", "常住": "local", "流动": "floating", "户在人不在": "separated"},
+}
+
+
+def choice_value(field, raw):
+    """A choice from its stored value, its Chinese label or a common roster spelling; None if unknown."""
+    text = normalize_text(raw)
+    if not text:
+        return ""
+    choices = CHOICE_FIELDS[field]
+    if text in choices.values:
+        return text
+    by_label = {label: value for value, label in choices.choices}
+    return by_label.get(text) or CHOICE_ALIASES.get(field, {}).get(text)
+
+
+def parse_date(raw):
+    if isinstance(raw, date):
+        return raw
+    text = normalize_text(raw).replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-").replace(".", "-")
+    if not text:
+        return None
+    if re.fullmatch(r"\d{8}", text):
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    try:
+        year, month, day = (int(part) for part in text.split("-")[:3])
+        return date(year, month, day)
+    except (TypeError, ValueError):
+        raise ValueError("日期格式不正确，应为 2024-05-01 或 2024年5月1日") from None
+
+
+def validate_person(raw, *, require_id=True):
+    """Returns (values, errors). values are ready for the Resident model (sensitive ones still plain,
+    under 'id_number' and 'phone'); errors map a field to a Chinese message."""
+    values, errors = {}, {}
+    name = normalize_text(raw.get("name")).replace(".", "·").replace("•", "·")
+    if not name:
+        errors["name"] = "姓名不能为空"
+    elif not NAME.match(name):
+        errors["name"] = "姓名只能包含汉字、间隔号或字母"
+    else:
+        values["name"] = name
+        values["name_pinyin"], values["name_initials"] = to_pinyin(name)
+    _validate_identity(raw, values, errors, require_id)
+    _validate_phone(raw, values, errors)
+    ethnicity = normalize_text(raw.get("ethnicity")) or "汉族"
+    if ethnicity in ETHNIC_GROUPS or f"{ethnicity}族" in ETHNIC_GROUPS:
+        values["ethnicity"] = ethnicity if ethnicity in ETHNIC_GROUPS else f"{ethnicity}族"
+    else:
+        errors["ethnicity"] = f"“{ethnicity}”不是56个民族之一"
+    for field in CHOICE_FIELDS:
+        if field == "sex" or raw.get(field) in (None, ""):
+            continue
+        value = choice_value(field, raw.get(field))
+        if value is None:
+            options = "、".join(label for _, label in CHOICE_FIELDS[field].choices)
+            errors[field] = f"“{normalize_text(raw.get(field))}”无法识别，可选：{options}"
+        else:
+            values[field] = value
+    for field in ("moved_in_on", "floating_registered_on", "floating_expires_on"):
+        if raw.get(field) not in (None, ""):
+            try:
+                values[field] = parse_date(raw[field])
+            except ValueError as error:
+                errors[field] = str(error)
+    if raw.get("notes"):
+        values["notes"] = str(raw["notes"]).strip()
+    return values, errors
+
+
+def _validate_identity(raw, values, errors, require_id):
+    id_raw = raw.get("id_number")
+    if id_raw in (None, ""):
+        if require_id:
+            errors["id_number"] = "身份证号不能为空"
+            return
+        _birth_and_sex_by_hand(raw, values, errors)
+        values["id_number"] = ""
+        return
+    try:
+        info = parse_id_number(id_raw)
+    except IdNumberError as error:
+        errors["id_number"] = str(error)
+        return
+    values.update(id_number=info.number, birth_date=info.birth_date, sex=info.sex,
+                  id_converted_from_15=info.converted_from_15)
+    stated_sex = choice_value("sex", raw.get("sex")) if raw.get("sex") not in (None, "") else None
+    if stated_sex and stated_sex != info.sex:
+        errors["sex"] = "性别与身份证号不一致（身份证号第17位奇数为男、偶数为女）"
+
+
+def _birth_and_sex_by_hand(raw, values, errors):
+    sex = choice_value("sex", raw.get("sex")) if raw.get("sex") not in (None, "") else None
+    if not sex:
+        errors["sex"] = "没有身份证号时必须填写性别"
+    else:
+        values["sex"] = sex
+    try:
+        birth = parse_date(raw.get("birth_date"))
+    except ValueError as error:
+        errors["birth_date"] = str(error)
+        return
+    if birth is None:
+        errors["birth_date"] = "没有身份证号时必须填写出生日期"
+    else:
+        values["birth_date"] = birth
+
+
+def _validate_phone(raw, values, errors):
+    phone_raw = raw.get("phone")
+    if phone_raw in (None, ""):
+        values["phone"] = ""
+        return
+    try:
+        values["phone"] = validate_mobile(phone_raw)
+    except PhoneError as error:
+        errors["phone"] = str(error)
