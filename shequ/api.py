@@ -11,6 +11,7 @@ from shequ.accounts.auth import API_AUTH
 from shequ.audit.api import router as audit_router
 from shequ.core.errors import ApplicationError
 from shequ.places.api import router as places_router
+from shequ.registry.api import router as registry_router
 
 api = NinjaAPI(
     title="Shequ 社区工作平台 API",
@@ -65,3 +66,4 @@ def http_error(request, exc):
 api.add_router("/accounts", accounts_router)
 api.add_router("/places", places_router)
 api.add_router("/audit", audit_router)
+api.add_router("/registry", registry_router)

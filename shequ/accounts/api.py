@@ -1,4 +1,4 @@
-from ninja import Router
+from ninja import Router, Status
 
 from . import selectors, services
 from .schemas import MeOut, TokenCreatedOut, TokenIn, TokenOut
@@ -26,7 +26,7 @@ def token_list(request):
 def token_create(request, payload: TokenIn):
     user = selectors.manageable_user_get(request.user, payload.user_id) if payload.user_id else request.user
     token, raw = services.api_token_create(actor=request.user, user=user, name=payload.name)
-    return 201, {**TokenOut.from_orm(token).dict(), "token": raw}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": raw})
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut)

@@ -1,6 +1,6 @@
 """/api/v1/places/<kind>: list, read, create and patch each kind of place, typed per kind."""
 
-from ninja import Router
+from ninja import Router, Status
 
 from shequ.core.errors import Forbidden
 
@@ -56,7 +56,8 @@ def _register(kind):
     @router.post(path, response={201: out_schema}, operation_id=f"{kind}_create", summary=f"新建{spec.label}")
     def create_place(request, payload: in_schema):
         _check_reader(request)
-        return 201, services.place_create(actor=request.user, kind=kind, data=_resolve(request, payload.dict()))
+        place = services.place_create(actor=request.user, kind=kind, data=_resolve(request, payload.dict()))
+        return Status(201, place)
 
     @router.patch(path + "/{place_id}", response=out_schema, operation_id=f"{kind}_update",
                   summary=f"修改{spec.label}")

@@ -293,6 +293,8 @@ def household_split(*, actor, household, residents, estate=None, building=None, 
 @transaction.atomic
 def household_merge(*, actor, source, target):
     """Move every present member of source into target and close source."""
+    if not (can_edit_household(actor, source) and can_edit_household(actor, target)):
+        raise Forbidden("您无权合并这两户")
     if source.id == target.id:
         raise ApplicationError("不能与自身合户")
     for member in list(source.members.filter(status=ResidentStatus.PRESENT)):

@@ -1,9 +1,11 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, SHEQU_FIELD_KEY_CURRENT
+from .base import MIDDLEWARE, SECRET_KEY, SHEQU_FIELD_KEY_CURRENT
 
 DEBUG = False
+# WhiteNoise serves the collected, compressed static files; dev and tests use the finders.
+MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
 API_DOCS_ENABLED = False
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

@@ -1,0 +1,197 @@
+"""/api/v1/registry: the same scoping, masking and services as the pages."""
+
+from ninja import Query, Router, Schema, Status
+
+from shequ.places.selectors import place_get
+
+from . import selectors, services
+from .choices import TagKind
+from .models import ResidentTag
+from .schemas import (
+    DeathIn,
+    HistoryOut,
+    HouseholdDetailOut,
+    HouseholdIn,
+    HouseholdOut,
+    HouseholdPageOut,
+    MergeIn,
+    MoveOutIn,
+    PersonIn,
+    PersonPatch,
+    ResidentDetailOut,
+    ResidentOut,
+    ResidentPageOut,
+    RevealIn,
+    RevealOut,
+    SplitIn,
+    TagIn,
+    TagOut,
+    TransferIn,
+)
+
+router = Router(tags=["居民台账"])
+
+
+class ResidentFilters(Schema):
+    q: str = ""
+    community_id: int | None = None
+    grid_id: int | None = None
+    group_id: int | None = None
+    building_id: int | None = None
+    sex: str | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    tag: TagKind | None = None
+    residence_status: str | None = None
+    status: str = "present"
+    after: int | None = None
+    limit: int = 50
+
+
+def _person(payload):
+    return {k: v for k, v in payload.dict().items() if v is not None}
+
+
+@router.get("/residents", response=ResidentPageOut)
+def resident_list(request, filters: Query[ResidentFilters]):
+    """Search by characters, pinyin (full or initials), last digits of phone/ID, or address."""
+    data = filters.dict()
+    after, limit = data.pop("after"), max(1, min(data.pop("limit"), 200))
+    page = selectors.resident_list(request.user, after_id=after, limit=limit, **data)
+    return {"items": page.items, "next_after": page.next_after, "count": page.count_label,
+            "query_kind": page.query_kind}
+
+
+@router.get("/residents/{resident_id}", response=ResidentDetailOut)
+def resident_get(request, resident_id: int):
+    resident = selectors.resident_get(request.user, resident_id)
+    return {**ResidentOut.from_orm(resident).dict(), "tags": selectors.visible_tags(request.user, resident)}
+
+
+@router.patch("/residents/{resident_id}", response=ResidentOut)
+def resident_correct(request, resident_id: int, payload: PersonPatch):
+    resident = selectors.resident_get(request.user, resident_id)
+    data = _person(payload)
+    reason = data.pop("reason", "")
+    return services.resident_correct(actor=request.user, resident=resident, data=data, reason=reason)
+
+
+@router.post("/residents/{resident_id}/reveal", response=RevealOut)
+def resident_reveal(request, resident_id: int, payload: RevealIn):
+    """Full ID number or phone. Needs a reason; every reveal is in the audit trail."""
+    resident = selectors.resident_get(request.user, resident_id)
+    value = services.resident_reveal(actor=request.user, resident=resident, field=payload.field,
+                                     reason=payload.reason)
+    return {"field": payload.field, "value": value}
+
+
+@router.get("/residents/{resident_id}/history", response=list[HistoryOut])
+def resident_history(request, resident_id: int):
+    return selectors.record_history(request.user, selectors.resident_get(request.user, resident_id))
+
+
+@router.post("/residents/{resident_id}/move-out", response=ResidentOut)
+def resident_move_out(request, resident_id: int, payload: MoveOutIn):
+    resident = selectors.resident_get(request.user, resident_id)
+    return services.resident_move_out(actor=request.user, resident=resident, on=payload.on,
+                                      destination=payload.destination)
+
+
+@router.post("/residents/{resident_id}/death", response=ResidentOut)
+def resident_death(request, resident_id: int, payload: DeathIn):
+    resident = selectors.resident_get(request.user, resident_id)
+    return services.resident_record_death(actor=request.user, resident=resident, died_on=payload.died_on)
+
+
+@router.post("/residents/{resident_id}/transfer", response=ResidentOut)
+def resident_transfer(request, resident_id: int, payload: TransferIn):
+    resident = selectors.resident_get(request.user, resident_id)
+    target = selectors.household_get(request.user, payload.household_id)
+    return services.resident_transfer(actor=request.user, resident=resident, to_household=target,
+                                      relation=payload.relation)
+
+
+@router.post("/residents/{resident_id}/tags", response={201: TagOut})
+def resident_tag_add(request, resident_id: int, payload: TagIn):
+    resident = selectors.resident_get(request.user, resident_id)
+    tag = services.resident_tag_add(actor=request.user, resident=resident, kind=payload.kind,
+                                    details=payload.details, started_on=payload.started_on)
+    return Status(201, tag)
+
+
+@router.post("/residents/{resident_id}/tags/{tag_id}/end", response=TagOut)
+def resident_tag_end(request, resident_id: int, tag_id: int):
+    resident = selectors.resident_get(request.user, resident_id)
+    tag = next((t for t in selectors.visible_tags(request.user, resident) if t.id == tag_id), None)
+    if tag is None:
+        raise ResidentTag.DoesNotExist
+    return services.resident_tag_end(actor=request.user, tag=tag)
+
+
+@router.get("/households", response=HouseholdPageOut)
+def household_list(request, community_id: int | None = None, building_id: int | None = None,
+                   after: int | None = None):
+    items, next_after = selectors.household_list(request.user, community_id=community_id,
+                                                 building_id=building_id, after_id=after)
+    return {"items": items, "next_after": next_after}
+
+
+@router.post("/households", response={201: HouseholdDetailOut})
+def household_register(request, payload: HouseholdIn):
+    def place(kind, place_id):
+        return place_get(request.user, kind, place_id) if place_id else None
+
+    household = services.household_register(
+        actor=request.user, estate=place("estate", payload.estate_id), building=place("building", payload.building_id),
+        entrance=place("entrance", payload.entrance_id), room=payload.room, number=payload.number,
+        household_type=payload.household_type, housing=payload.housing, phone=payload.phone,
+        grid=place("grid", payload.grid_id), resident_group=place("group", payload.resident_group_id),
+        members=[_person(m) for m in payload.members],
+    )
+    return Status(201, selectors.household_get(request.user, household.id))
+
+
+@router.get("/households/{household_id}", response=HouseholdDetailOut)
+def household_get(request, household_id: int):
+    return selectors.household_get(request.user, household_id)
+
+
+@router.post("/households/{household_id}/members", response={201: ResidentOut})
+def household_add_member(request, household_id: int, payload: PersonIn):
+    household = selectors.household_get(request.user, household_id)
+    data = _person(payload)
+    resident = services.resident_add(actor=request.user, household=household, data=data,
+                                     moved_in_on=data.get("moved_in_on"))
+    return Status(201, resident)
+
+
+@router.post("/households/{household_id}/move-out", response=HouseholdOut)
+def household_move_out(request, household_id: int, payload: MoveOutIn):
+    household = selectors.household_get(request.user, household_id)
+    return services.household_move_out(actor=request.user, household=household, on=payload.on,
+                                       destination=payload.destination)
+
+
+@router.post("/households/{household_id}/split", response={201: HouseholdDetailOut})
+def household_split(request, household_id: int, payload: SplitIn):
+    household = selectors.household_get(request.user, household_id)
+    members = {m.id: m for m in household.members.all()}
+    chosen = [members[i] for i in payload.resident_ids if i in members]
+    if len(chosen) != len(payload.resident_ids):
+        chosen = []  # the service refuses an empty or foreign selection with a clear message
+    building = place_get(request.user, "building", payload.building_id) if payload.building_id else None
+    entrance = place_get(request.user, "entrance", payload.entrance_id) if payload.entrance_id else None
+    new = services.household_split(
+        actor=request.user, household=household, residents=chosen, building=building,
+        estate=building.estate if building else None, entrance=entrance, room=payload.room,
+        head=members.get(payload.head_id),
+    )
+    return Status(201, selectors.household_get(request.user, new.id))
+
+
+@router.post("/households/{household_id}/merge", response=HouseholdDetailOut)
+def household_merge(request, household_id: int, payload: MergeIn):
+    source = selectors.household_get(request.user, household_id)
+    target = selectors.household_get(request.user, payload.into_household_id)
+    services.household_merge(actor=request.user, source=source, target=target)
+    return selectors.household_get(request.user, target.id)

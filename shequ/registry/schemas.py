@@ -1,0 +1,169 @@
+from datetime import date, datetime
+
+from ninja import Schema
+
+
+class PersonIn(Schema):
+    name: str
+    id_number: str | None = None
+    phone: str | None = None
+    sex: str | None = None
+    birth_date: date | None = None
+    ethnicity: str | None = None
+    relation: str | None = None
+    residence_status: str | None = None
+    political_status: str | None = None
+    education: str | None = None
+    employment: str | None = None
+    marital_status: str | None = None
+    moved_in_on: date | None = None
+    floating_registered_on: date | None = None
+    floating_expires_on: date | None = None
+    notes: str | None = None
+
+
+class PersonPatch(PersonIn):
+    name: str | None = None
+    reason: str = ""
+
+
+class ResidentOut(Schema):
+    """ID number and phone are masked; reveal them with POST …/reveal and a reason."""
+
+    id: int
+    community_id: int
+    household_id: int
+    grid_id: int | None
+    name: str
+    name_pinyin: str
+    name_initials: str
+    sex: str
+    birth_date: date
+    ethnicity: str
+    id_number_masked: str
+    phone_masked: str
+    relation: str
+    residence_status: str
+    political_status: str
+    education: str
+    employment: str
+    marital_status: str
+    status: str
+    moved_in_on: date | None
+    moved_out_on: date | None
+    died_on: date | None
+    notes: str
+
+
+class ResidentPageOut(Schema):
+    items: list[ResidentOut]
+    next_after: int | None
+    count: str
+    query_kind: str
+
+
+class TagOut(Schema):
+    id: int
+    kind: str
+    sensitive: bool
+    details: dict
+    active: bool
+    started_on: date | None
+    ended_on: date | None
+
+
+class ResidentDetailOut(ResidentOut):
+    tags: list[TagOut]
+
+
+class HouseholdIn(Schema):
+    estate_id: int
+    building_id: int
+    entrance_id: int | None = None
+    room: str = ""
+    number: str = ""
+    household_type: str = "resident"
+    housing: str = "owned"
+    phone: str = ""
+    grid_id: int | None = None
+    resident_group_id: int | None = None
+    members: list[PersonIn] = []
+
+
+class HouseholdOut(Schema):
+    id: int
+    community_id: int
+    number: str
+    address: str
+    estate_id: int
+    building_id: int
+    entrance_id: int | None
+    room: str
+    household_type: str
+    housing: str
+    phone_masked: str
+    grid_id: int | None
+    resident_group_id: int | None
+    status: str
+    member_count: int
+    registered_on: date | None
+
+
+class HouseholdDetailOut(HouseholdOut):
+    members: list[ResidentOut]
+
+
+class HouseholdPageOut(Schema):
+    items: list[HouseholdOut]
+    next_after: int | None
+
+
+class RevealIn(Schema):
+    field: str
+    reason: str
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+class MoveOutIn(Schema):
+    on: date | None = None
+    destination: str = ""
+
+
+class DeathIn(Schema):
+    died_on: date
+
+
+class TransferIn(Schema):
+    household_id: int
+    relation: str = "relative"
+
+
+class SplitIn(Schema):
+    resident_ids: list[int]
+    head_id: int | None = None
+    building_id: int | None = None
+    entrance_id: int | None = None
+    room: str = ""
+
+
+class MergeIn(Schema):
+    into_household_id: int
+
+
+class TagIn(Schema):
+    kind: str
+    details: dict = {}
+    started_on: date | None = None
+
+
+class HistoryOut(Schema):
+    id: int
+    at: datetime
+    actor_label: str
+    verb: str
+    source: str
+    details: dict
