@@ -32,11 +32,20 @@ def application_error(request, exc):
     return _error(request, exc.status, exc.code, exc.message, exc.details)
 
 
+def _field_path(loc):
+    """("query", "limit") -> "limit"; a body arrives as ("body", <parameter name>, field...), and
+    callers know only the field, not the name of the view's parameter."""
+    source, *parts = [str(part) for part in loc] or ["body"]
+    if source == "body":
+        parts = parts[1:]
+    return ".".join(parts) or source
+
+
 @api.exception_handler(ValidationError)
 def validation_error(request, exc):
     fields = {}
     for problem in exc.errors:
-        location = ".".join(str(part) for part in problem.get("loc", [])[1:]) or "body"
+        location = _field_path(problem.get("loc", []))
         fields.setdefault(location, []).append(problem.get("msg", ""))
     where = "、".join(fields)
     return _error(request, 422, "validation_error", f"提交的数据有误：{where}", fields)

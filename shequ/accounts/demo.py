@@ -22,7 +22,11 @@ def seed(street, communities):
             user.save(update_fields=["password"])
         if scope.get("grid") is not None:
             scope["community"] = scope["grid"].community
-        Membership.objects.get_or_create(user=user, role=role, is_active=True, **scope)
+        membership, _ = Membership.objects.get_or_create(user=user, role=role, is_active=True, **scope)
+        # The demo heads may open sensitive care categories (health, resettlement, rehab) of their community.
+        if role == Role.COMMUNITY_HEAD and not membership.sensitive_access:
+            membership.sensitive_access = True
+            membership.save(update_fields=["sensitive_access"])
         created.append((username, full_name, role.label, str(scope.get("grid") or scope.get("community") or street)))
     return created
 

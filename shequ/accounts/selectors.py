@@ -7,7 +7,7 @@ from django.utils import timezone
 from shequ.core.errors import NotFound
 from shequ.core.scoping import actor_memberships, actor_scope
 
-from .models import ROLE_PRIORITY, ApiToken, FailedLogin, User
+from .models import ROLE_PRIORITY, ApiToken, FailedLogin, Membership, User
 from .permissions import TOKEN_MANAGER_ROLES, can_manage_tokens
 
 SESSION_MEMBERSHIP_KEY = "shequ_membership_id"
@@ -43,12 +43,21 @@ def login_is_throttled(username, ip):
 
 
 def manageable_users(actor):
-    """Users whose memberships lie inside the scope where the actor manages tokens."""
+    """Users whose memberships lie inside the scope where the actor manages tokens. A token acts with
+    every membership of its user, so a user also active elsewhere (or a superuser) is not manageable:
+    a token for him would reach beyond the actor's own scope."""
     if actor.is_superuser:
         return User.objects.filter(is_active=True).order_by("username")
     scope = actor_scope(actor, roles=TOKEN_MANAGER_ROLES)
+    inside = Q(community_id__in=scope.community_ids) | Q(street_id__in=scope.street_ids)
     in_scope = Q(memberships__community_id__in=scope.community_ids) | Q(memberships__street_id__in=scope.street_ids)
-    return User.objects.filter(in_scope, is_active=True).distinct().order_by("username")
+    elsewhere = Membership.objects.filter(is_active=True).exclude(inside).values("user_id")
+    return (
+        User.objects.filter(in_scope, is_active=True, is_superuser=False)
+        .exclude(id__in=elsewhere)
+        .distinct()
+        .order_by("username")
+    )
 
 
 def api_token_list(actor):

@@ -65,7 +65,7 @@ def api_token_create(*, actor, user, name):
     token = ApiToken.objects.create(
         user=user, name=name, prefix=raw[: len(TOKEN_PREFIX) + 6], key_hash=_hash_token(raw), created_by=actor
     )
-    audit_record(actor, "token_create", user, details={"token": token.prefix, "name": name})
+    audit_record(actor, "token_create", user, details={"token": token.prefix, "name": name}, **_audit_scope(user))
     return token, raw
 
 
@@ -76,7 +76,8 @@ def api_token_revoke(*, actor, token):
     token.revoked_at = timezone.now()
     token.revoked_by = actor
     token.save(update_fields=["revoked_at", "revoked_by"])
-    audit_record(actor, "token_revoke", token.user, details={"token": token.prefix, "name": token.name})
+    audit_record(actor, "token_revoke", token.user, details={"token": token.prefix, "name": token.name},
+                 **_audit_scope(token.user))
     return token
 
 
@@ -97,14 +98,17 @@ def login_failure_record(*, username, ip):
     FailedLogin.objects.create(username=username.lower(), ip=ip)
 
 
-@transaction.atomic
-def login_success_record(*, user, ip):
+def _audit_scope(user):
+    """Where events about a user belong: the community (or street) of his widest active membership, so
+    the heads and supervisors there see them."""
     from .selectors import default_membership
 
-    FailedLogin.objects.filter(username=user.username.lower()).delete()
     membership = default_membership(list(user.memberships.filter(is_active=True)))
-    audit_record(
-        user, "login", user,
-        community_id=getattr(membership, "community_id", None), street_id=getattr(membership, "street_id", None),
-        details={"ip": ip},
-    )
+    return {"community_id": getattr(membership, "community_id", None),
+            "street_id": getattr(membership, "street_id", None)}
+
+
+@transaction.atomic
+def login_success_record(*, user, ip):
+    FailedLogin.objects.filter(username=user.username.lower()).delete()
+    audit_record(user, "login", user, details={"ip": ip}, **_audit_scope(user))

@@ -27,7 +27,8 @@ class LoginView(auth_views.LoginView):
 @login_required
 def switch_membership(request):
     memberships = {m.id: m for m in selectors.membership_list_for(request.user)}
-    chosen = memberships.get(int(request.POST.get("membership", 0) or 0))
+    value = request.POST.get("membership", "")
+    chosen = memberships.get(int(value)) if value.isdigit() else None
     if chosen is not None:
         request.session[selectors.SESSION_MEMBERSHIP_KEY] = chosen.id
     return redirect("core:home")

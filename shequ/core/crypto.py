@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -72,6 +73,12 @@ def _require_context(context: str) -> bytes:
     # An empty context would let ciphertexts move freely between columns.
     if not isinstance(context, str) or not context:
         raise ValueError("context 不能为空，应为字段名，如 'resident.id_number'")
+    return _context_bytes(context)
+
+
+@functools.lru_cache(maxsize=256)
+def _context_bytes(context: str) -> bytes:
+    # A handful of column names, encoded once instead of for every value of a million-row import.
     return context.encode("utf-8")
 
 
@@ -174,8 +181,8 @@ class FieldCipher:
     def blind_index(self, value: str, *, context: str) -> str:
         """Deterministic keyed hash for exact lookup; normalise `value` before calling."""
         message = _require_context(context) + b"\x00" + value.encode("utf-8")
-        digest = hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
-        return digest[:BLIND_INDEX_HEX_CHARS]
+        # hmac.digest is the one-shot (C) form of hmac.new(...).digest(): same bytes, a fraction of the time.
+        return hmac.digest(self._index_key, message, hashlib.sha256).hex()[:BLIND_INDEX_HEX_CHARS]
 
     def tail_index(self, value: str, n: int, *, context: str) -> str:
         """Blind index of the last `n` characters, for "last 4 / last 6 digits" search."""

@@ -6,6 +6,7 @@ rosters, seed scripts and benchmarks without Django.
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -24,13 +25,11 @@ _IDEOGRAPHIC_SPACE = "\u3000"
 _INVISIBLE_CHARS = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
 
 
-def _to_half_width(char: str) -> str:
-    code = ord(char)
-    if _FULL_WIDTH_FIRST <= code <= _FULL_WIDTH_LAST:
-        return chr(code - _FULL_TO_HALF_OFFSET)
-    if char == _IDEOGRAPHIC_SPACE:
-        return " "
-    return char
+# Full-width forms '！'..'～' become their ASCII twins and the ideographic space a space; invisible
+# characters go. One str.translate table, because imports normalise every cell of a million rows.
+_NORMALIZE_TABLE = {code: code - _FULL_TO_HALF_OFFSET for code in range(_FULL_WIDTH_FIRST, _FULL_WIDTH_LAST + 1)}
+_NORMALIZE_TABLE[ord(_IDEOGRAPHIC_SPACE)] = ord(" ")
+_NORMALIZE_TABLE.update({ord(char): None for char in _INVISIBLE_CHARS})
 
 
 def normalize_text(value: object) -> str:
@@ -40,8 +39,8 @@ def normalize_text(value: object) -> str:
     """
     if value is None:
         return ""
-    half_width = (_to_half_width(char) for char in str(value))
-    text = "".join(char for char in half_width if not char.isspace() and char not in _INVISIBLE_CHARS)
+    # str.split() without arguments splits on exactly the characters str.isspace() accepts.
+    text = "".join(str(value).translate(_NORMALIZE_TABLE).split())
     if text.endswith("x"):
         text = text[:-1] + "X"
     return text
@@ -93,7 +92,9 @@ _ID_15 = re.compile(r"^\d{15}$")
 
 
 def compute_check_char(first_17: str) -> str:
-    total = sum(int(digit) * weight for digit, weight in zip(first_17, _CHECK_WEIGHTS, strict=True))
+    if len(first_17) != len(_CHECK_WEIGHTS):
+        raise ValueError("compute_check_char needs the first 17 characters")
+    total = sum(map(operator.mul, map(int, first_17), _CHECK_WEIGHTS))
     return _CHECK_CHARS[total % 11]
 
 

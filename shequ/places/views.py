@@ -38,17 +38,23 @@ def estate_detail(request, estate_id):
     return render(request, "places/estate_detail.html", context)
 
 
+def _query_id(request, name):
+    """An id from the query string; anything but digits is no id, so the lookup answers "not found"."""
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
 def _parent_of_new(request, kind):
     """The place a new one hangs under, from the query string, looked up within the actor's scope."""
     spec = KINDS[kind]
     if kind == "community":
-        street = selectors.street_choices(request.user).filter(id=request.GET.get("street")).first()
+        street = selectors.street_choices(request.user).filter(id=_query_id(request, "street")).first()
         forbidden_unless(street is not None and can_create_community(request.user, street.id))
         return {"street": street}, None
     if spec.parent:
-        parent = selectors.place_get(request.user, spec.parent, request.GET.get(spec.parent))
+        parent = selectors.place_get(request.user, spec.parent, _query_id(request, spec.parent))
         return {spec.parent: parent}, parent.community_id
-    community = selectors.place_get(request.user, "community", request.GET.get("community"))
+    community = selectors.place_get(request.user, "community", _query_id(request, "community"))
     return {"community": community}, community.id
 
 
@@ -65,6 +71,8 @@ def _back_url(kind, place):
 def place_create(request, kind):
     forbidden_unless(kind in KINDS and can_view_places(request.user))
     parent, community_id = _parent_of_new(request, kind)
+    if kind != "community":
+        forbidden_unless(can_manage_community(request.user, community_id))
     form = place_form(kind, community_id, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

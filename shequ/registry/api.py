@@ -1,10 +1,12 @@
 """/api/v1/registry: the same scoping, masking and services as the pages."""
 
-from ninja import Query, Router, Schema, Status
+from django.http import FileResponse
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
+from shequ.core.errors import NotFound
 from shequ.places.selectors import place_get
 
-from . import selectors, services
+from . import exports, imports, selectors, services
 from .choices import TagKind
 from .models import ResidentTag
 from .schemas import (
@@ -195,3 +197,150 @@ def household_merge(request, household_id: int, payload: MergeIn):
     target = selectors.household_get(request.user, payload.into_household_id)
     services.household_merge(actor=request.user, source=source, target=target)
     return selectors.household_get(request.user, target.id)
+
+
+# -- Roster import and export -------------------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ImportProblemOut(Schema):
+    row: int
+    column: str
+    header: str
+    field: str
+    message: str
+
+
+class ImportColumnOut(Schema):
+    column: str
+    header: str
+    suggested: str
+
+
+class ImportJobOut(Schema):
+    """An import: status, progress, what the preview or the import found. Problems name the row as Excel
+    numbers it and the column by letter and header."""
+
+    id: int
+    community_id: int
+    file_name: str
+    status: str
+    header_row: int
+    headers: list[ImportColumnOut]
+    mapping: dict[str, str]
+    duplicate_policy: str
+    total_rows: int
+    processed_rows: int
+    applied_rows: int
+    rejected_rows: int
+    counts: dict[str, int]
+    problems: list[ImportProblemOut]
+    problems_truncated: bool
+    precision_lost_rows: list[int]
+    duplicates: list[dict]
+    new_places: list[str]
+    error_message: str
+    rejected_file_url: str | None
+
+
+class ImportMappingIn(Schema):
+    mapping: dict[str, str]
+    duplicate_policy: str = "report"
+    preview: bool = True
+
+
+class ImportCommitIn(Schema):
+    duplicate_policy: str | None = None
+
+
+def _job_out(job):
+    summary = imports.job_summary(job)
+    processed, total = imports.import_progress(job)
+    return {
+        "id": job.id, "community_id": job.community_id, "file_name": job.file_name, "status": job.status,
+        "header_row": job.header_row, "headers": job.headers, "mapping": job.mapping,
+        "duplicate_policy": job.duplicate_policy, "total_rows": total, "processed_rows": processed,
+        "applied_rows": job.applied_rows, "rejected_rows": job.rejected_rows, "counts": summary.get("counts", {}),
+        "problems": summary.get("items", []), "problems_truncated": summary.get("truncated", False),
+        "precision_lost_rows": summary.get("precision_lost_rows", []), "duplicates": summary.get("duplicates", []),
+        "new_places": summary.get("new_places", []), "error_message": job.error_message,
+        "rejected_file_url": f"/api/v1/registry/imports/{job.id}/rejected" if job.rejected_file else None,
+    }
+
+
+@router.post("/imports", response={201: ImportJobOut})
+def import_upload(request, community_id: Form[int], file: File[UploadedFile]):
+    """Upload a roster (xlsx/xls/ods/csv, UTF-8 or GBK); the header row is found and a mapping suggested."""
+    community = next((c for c in imports.import_communities(request.user) if c.id == community_id), None)
+    if community is None:
+        raise NotFound("未找到该社区")
+    job = imports.import_upload(actor=request.user, community=community, file=file)
+    return Status(201, _job_out(job))
+
+
+@router.get("/imports/{job_id}", response=ImportJobOut)
+def import_get(request, job_id: int):
+    """Status, progress (processed_rows of total_rows) and problems of an import."""
+    return _job_out(imports.import_job_get(request.user, job_id))
+
+
+@router.post("/imports/{job_id}/mapping", response=ImportJobOut)
+def import_mapping(request, job_id: int, payload: ImportMappingIn):
+    """Set {column letter: field} and the duplicate policy; with preview (default) every row is checked."""
+    job = imports.import_job_get(request.user, job_id)
+    job = imports.import_set_mapping(actor=request.user, job=job, mapping=payload.mapping,
+                                     duplicate_policy=payload.duplicate_policy)
+    if payload.preview:
+        imports.import_preview(actor=request.user, job=job)
+    return _job_out(job)
+
+
+@router.post("/imports/{job_id}/commit", response={202: ImportJobOut})
+def import_commit(request, job_id: int, payload: ImportCommitIn | None = None):
+    """Queue the import; poll GET /imports/{id} for progress. All rows are applied or none."""
+    job = imports.import_job_get(request.user, job_id)
+    job = imports.import_commit(actor=request.user, job=job,
+                                duplicate_policy=payload.duplicate_policy if payload else None)
+    return Status(202, _job_out(job))
+
+
+@router.post("/imports/{job_id}/cancel", response=ImportJobOut)
+def import_cancel(request, job_id: int):
+    job = imports.import_job_get(request.user, job_id)
+    return _job_out(imports.import_cancel(actor=request.user, job=job))
+
+
+@router.get("/imports/{job_id}/rejected")
+def import_rejected(request, job_id: int):
+    """The rejected rows as xlsx: the original columns and an 错误说明 column."""
+    job = imports.import_job_get(request.user, job_id)
+    if not job.rejected_file:
+        raise NotFound("该导入没有问题行")
+    return FileResponse(job.rejected_file.open("rb"), as_attachment=True, content_type=XLSX,
+                        filename=f"{job.file_name.rsplit('.', 1)[0]}-问题行.xlsx")
+
+
+class ExportFilters(ResidentFilters):
+    reveal_reason: str = ""
+
+
+@router.get("/export.xlsx")
+def resident_export(request, filters: Query[ExportFilters]):
+    """The filtered resident list as xlsx, masked; with reveal_reason (audited) ID numbers and phones in full
+    for residents the caller may reveal."""
+    data = filters.dict()
+    reason = data.pop("reveal_reason")
+    data.pop("after", None)
+    data.pop("limit", None)
+    export = exports.resident_export_xlsx(request.user, data, reveal_reason=reason or None)
+    return FileResponse(export.open(), as_attachment=True, content_type=XLSX, filename=export.filename)
+
+
+@router.get("/roster.xlsx")
+def roster_export(request, community_id: int | None = None, grid_id: int | None = None,
+                  building_id: int | None = None, reveal_reason: str = ""):
+    """The standard roster (花名册) of one community."""
+    export = exports.roster_export_xlsx(request.user, community_id=community_id, grid_id=grid_id,
+                                        building_id=building_id, reveal_reason=reveal_reason or None)
+    return FileResponse(export.open(), as_attachment=True, content_type=XLSX, filename=export.filename)

@@ -1,8 +1,28 @@
+import json
+from datetime import date
+
 from django import forms
+from django.urls import reverse_lazy
 
-from shequ.places.models import Grid, ResidentGroup
+from shequ.core.identity import IdNumberError, normalize_text, parse_id_number
+from shequ.places.models import Building, Entrance, Estate, Grid, ResidentGroup
 
-from .choices import ResidenceStatus, Sex, TagKind
+from .choices import (
+    ETHNIC_GROUPS,
+    SENSITIVE_TAGS,
+    TAG_FIELDS,
+    Education,
+    Employment,
+    HouseholdType,
+    Housing,
+    MaritalStatus,
+    PoliticalStatus,
+    Relation,
+    ResidenceStatus,
+    Sex,
+    TagKind,
+)
+from .validation import validate_person
 
 
 class ResidentSearchForm(forms.Form):
@@ -39,3 +59,345 @@ class RevealForm(forms.Form):
     field = forms.ChoiceField(choices=[("id_number", "身份证号"), ("phone", "手机号")], widget=forms.HiddenInput)
     reason = forms.CharField(label="查看原因", max_length=200, min_length=2,
                              widget=forms.TextInput(attrs={"placeholder": "如：办理高龄津贴核对身份"}))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Registration and life events. The rules for a person's data live in validation.validate_person; these
+# forms only parse what the browser sends and call it (or show what the services' ApplicationError says).
+# ---------------------------------------------------------------------------------------------------------
+
+def _optional(choices, empty="—"):
+    return [("", empty), *choices]
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def describe_id_number(raw):
+    """(ok, text): (True, "1990年5月1日 男") for a valid ID number, (False, the Chinese reason) for an invalid
+    one, (None, "") when nothing is typed."""
+    if not normalize_text(raw):
+        return None, ""
+    try:
+        info = parse_id_number(raw)
+    except IdNumberError as error:
+        return False, str(error)
+    text = f"{info.birth_date.year}年{info.birth_date.month}月{info.birth_date.day}日 {Sex(info.sex).label}"
+    return True, text + ("（15位旧号，将转为18位）" if info.converted_from_15 else "")
+
+
+class PersonForm(forms.Form):
+    """One person as a worker types them in; validate_person decides what is acceptable."""
+
+    name = forms.CharField(label="姓名", max_length=50, required=False,
+                           widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    id_number = forms.CharField(label="身份证号", max_length=30, required=False,
+                                widget=forms.TextInput(attrs={"autocomplete": "off", "class": "mono",
+                                                              "spellcheck": "false"}))
+    phone = forms.CharField(label="手机号", max_length=20, required=False,
+                            widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}))
+    relation = forms.ChoiceField(label="与户主关系", choices=_optional(Relation.choices, "请选择"),
+                                 error_messages={"required": "请选择与户主关系"})
+    ethnicity = forms.ChoiceField(label="民族", choices=[(n, n) for n in ETHNIC_GROUPS], initial="汉族")
+    political_status = forms.ChoiceField(label="政治面貌", required=False, choices=_optional(PoliticalStatus.choices))
+    education = forms.ChoiceField(label="文化程度", required=False, choices=_optional(Education.choices))
+    employment = forms.ChoiceField(label="就业状况", required=False, choices=_optional(Employment.choices))
+    marital_status = forms.ChoiceField(label="婚姻状况", required=False, choices=_optional(MaritalStatus.choices))
+    # Only for someone without an ID number (a newborn); otherwise both come from the ID number.
+    sex = forms.ChoiceField(label="性别", required=False, choices=_optional(Sex.choices, "由身份证号确定"))
+    birth_date = forms.DateField(label="出生日期", required=False, widget=_date_input())
+
+    no_id_fields = ("sex", "birth_date")
+    required_marks = ("name", "id_number", "relation")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["id_number"].widget.attrs.update({
+            "hx-get": reverse_lazy("registry:id_hint"), "hx-trigger": "input changed delay:300ms, change",
+            "hx-target": "next .id-hint", "hx-sync": "this:replace",
+        })
+
+    def main_fields(self):
+        return [self[name] for name in self.fields if name not in self.no_id_fields and name != "DELETE"]
+
+    def no_id_bound_fields(self):
+        return [self[name] for name in self.no_id_fields if name in self.fields]
+
+    def id_hint(self):
+        return describe_id_number(self["id_number"].value())
+
+    def person_data(self):
+        return {k: v for k, v in self.cleaned_data.items() if k != "DELETE" and v not in (None, "")}
+
+    def clean(self):
+        data = super().clean()
+        # The same call the services make: no ID number is allowed only with a birth date (a newborn).
+        _, errors = validate_person(self.person_data(), require_id=not data.get("birth_date"))
+        for field, message in errors.items():
+            self.add_error(field if field in self.fields else None, message)
+        return data
+
+
+class MemberFormSet(forms.BaseFormSet):
+    def members(self):
+        """Each kept member's data, in the order typed (the first is the head unless stated)."""
+        return [form.person_data() for form in self.forms
+                if form.has_changed() and not self._should_delete_form(form)]
+
+
+MemberFormSetFactory = forms.formset_factory(PersonForm, formset=MemberFormSet, extra=0, min_num=1,
+                                             validate_min=True, can_delete=True)
+
+
+def member_formset(data=None):
+    return MemberFormSetFactory(data, prefix="members", initial=None if data else [{"relation": Relation.HEAD}])
+
+
+class HouseholdForm(forms.Form):
+    estate = forms.ModelChoiceField(label="小区", queryset=Estate.objects.none(), empty_label="请选择小区")
+    building = forms.ModelChoiceField(label="楼栋", queryset=Building.objects.none(), empty_label="请先选择小区")
+    entrance = forms.ModelChoiceField(label="单元", queryset=Entrance.objects.none(), required=False,
+                                      empty_label="—")
+    room = forms.CharField(label="门牌/室号", max_length=20, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": "如 302"}))
+    household_type = forms.ChoiceField(label="户类型", choices=HouseholdType.choices, initial=HouseholdType.RESIDENT)
+    housing = forms.ChoiceField(label="住房性质", choices=Housing.choices, initial=Housing.OWNED)
+    phone = forms.CharField(label="联系电话", max_length=30, required=False,
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "placeholder": "手机或座机"}))
+
+    def __init__(self, *args, estates, buildings_of, entrances_of, **kwargs):
+        """estates: a queryset; buildings_of(estate_id) / entrances_of(building_id): the choices below it."""
+        super().__init__(*args, **kwargs)
+        listed = list(estates)
+        if len(listed) == 1 and not self.is_bound:
+            self.initial["estate"] = listed[0].id
+        if len({e.community_id for e in listed}) > 1:
+            self.fields["estate"].label_from_instance = lambda e: f"{e.community.name} · {e.name}"
+        self.fields["estate"].queryset = estates
+        estate_id = _selected_id(self, "estate")
+        building_id = _selected_id(self, "building")
+        self.fields["building"].queryset = buildings_of(estate_id) if estate_id else Building.objects.none()
+        self.fields["building"].label_from_instance = lambda b: b.label
+        if estate_id:
+            self.fields["building"].empty_label = "请选择楼栋"
+        self.fields["entrance"].queryset = entrances_of(building_id) if building_id else Entrance.objects.none()
+        self.fields["entrance"].label_from_instance = lambda e: e.label
+        narrow(self, "estate", "building", reset="entrance")
+        narrow(self, "building", "entrance")
+
+
+def _selected_id(form, name):
+    raw = form[name].value()
+    raw = getattr(raw, "pk", raw)
+    return int(raw) if str(raw or "").isdigit() else None
+
+
+def narrow(form, parent, child, reset=None):
+    """Choosing `parent` reloads the options of `child` (htmx; the form still posts without it) and empties
+    `reset`, the level below the child."""
+    values = {"source": form.add_prefix(parent), "child": child,
+              "reset": f"#{form[reset].id_for_label}" if reset else ""}
+    form.fields[parent].widget.attrs.update({
+        "hx-get": reverse_lazy("registry:place_options"), "hx-trigger": "change",
+        "hx-target": f"#{form[child].id_for_label}", "hx-swap": "innerHTML", "hx-vals": json.dumps(values),
+    })
+
+
+class AddMemberForm(PersonForm):
+    moved_in_on = forms.DateField(label="迁入日期", required=False, widget=_date_input())
+
+
+class MoveOutForm(forms.Form):
+    on = forms.DateField(label="迁出日期", initial=date.today, widget=_date_input(),
+                         error_messages={"required": "请填写迁出日期"})
+    destination = forms.CharField(label="迁往", max_length=200, required=False,
+                                  widget=forms.TextInput(attrs={"placeholder": "如：海淀区某社区 / 外省市"}))
+
+
+class DeathForm(forms.Form):
+    died_on = forms.DateField(label="死亡日期", widget=_date_input(), error_messages={"required": "请填写死亡日期"})
+
+
+class HouseholdNumberForm(forms.Form):
+    number = forms.CharField(label="目标户号", max_length=32, error_messages={"required": "请填写目标户号"},
+                             widget=forms.TextInput(attrs={"placeholder": "如 H00000012", "autocomplete": "off"}))
+
+
+class TransferForm(HouseholdNumberForm):
+    relation = forms.ChoiceField(label="在新户中的关系", choices=Relation.choices, initial=Relation.OTHER_RELATIVE)
+
+
+class SplitForm(forms.Form):
+    members = forms.MultipleChoiceField(label="分出的成员", widget=forms.CheckboxSelectMultiple,
+                                        error_messages={"required": "请至少选择一名成员"})
+    head = forms.ChoiceField(label="新户户主", required=False)
+    building = forms.ModelChoiceField(label="新住址楼栋", queryset=Building.objects.none(), required=False,
+                                      empty_label="同原住址")
+    entrance = forms.ModelChoiceField(label="单元", queryset=Entrance.objects.none(), required=False,
+                                      empty_label="—")
+    room = forms.CharField(label="门牌/室号", max_length=20, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": "不填则同原户"}))
+
+    def __init__(self, *args, members, buildings, entrances_of, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(str(m.id), f"{m.name}（{m.get_relation_display()}）") for m in members]
+        self.fields["members"].choices = choices
+        self.fields["head"].choices = [("", "第一个选中的成员"), *choices]
+        self.fields["building"].queryset = buildings
+        self.fields["building"].label_from_instance = lambda b: f"{b.estate.name} {b.label}"
+        building_id = _selected_id(self, "building")
+        self.fields["entrance"].queryset = entrances_of(building_id) if building_id else Entrance.objects.none()
+        self.fields["entrance"].label_from_instance = lambda e: e.label
+        narrow(self, "building", "entrance")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("head") and data["head"] not in data.get("members", []):
+            self.add_error("head", "新户户主须是选中的成员之一")
+        return data
+
+
+class CorrectForm(forms.Form):
+    """Prefilled with what the card shows; ID number and phone stay empty unless a new value is typed."""
+
+    name = PersonForm.base_fields["name"]
+    id_number = forms.CharField(label="新身份证号", max_length=30, required=False,
+                                help_text="不修改请留空",
+                                widget=forms.TextInput(attrs={"autocomplete": "off", "class": "mono"}))
+    phone = forms.CharField(label="新手机号", max_length=20, required=False, help_text="不修改请留空",
+                            widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}))
+    clear_phone = forms.BooleanField(label="删除已登记的手机号", required=False)
+    sex = PersonForm.base_fields["sex"]
+    birth_date = PersonForm.base_fields["birth_date"]
+    ethnicity = PersonForm.base_fields["ethnicity"]
+    relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices)
+    residence_status = forms.ChoiceField(label="居住状况", choices=ResidenceStatus.choices)
+    political_status = PersonForm.base_fields["political_status"]
+    education = PersonForm.base_fields["education"]
+    employment = PersonForm.base_fields["employment"]
+    marital_status = PersonForm.base_fields["marital_status"]
+    moved_in_on = forms.DateField(label="迁入日期", required=False, widget=_date_input())
+    notes = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label="更正原因", max_length=200, required=False,
+                             widget=forms.TextInput(attrs={"placeholder": "如：户口本核对"}))
+
+    def __init__(self, *args, resident, **kwargs):
+        initial = {name: getattr(resident, name) for name in (
+            "name", "sex", "birth_date", "ethnicity", "relation", "residence_status", "political_status",
+            "education", "employment", "marital_status", "moved_in_on", "notes")}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["id_number"].widget.attrs.update({
+            "hx-get": reverse_lazy("registry:id_hint"), "hx-trigger": "input changed delay:300ms, change",
+            "hx-target": "next .id-hint", "hx-sync": "this:replace",
+        })
+        if resident.id_number_enc:
+            # Sex and birth date follow the ID number; a new ID number changes them.
+            del self.fields["sex"], self.fields["birth_date"]
+        if not resident.phone_enc:
+            del self.fields["clear_phone"]
+
+    def changes(self):
+        """What to hand resident_correct: every field shown, the ID number and phone only when typed."""
+        data = dict(self.cleaned_data)
+        reason = data.pop("reason", "")
+        if data.pop("clear_phone", False):
+            data["phone"] = ""
+        elif not data.get("phone"):
+            data.pop("phone", None)
+        if not data.get("id_number"):
+            data.pop("id_number", None)
+        return data, reason
+
+
+class TagAddForm(forms.Form):
+    kind = forms.ChoiceField(label="类别", error_messages={"required": "请选择类别"})
+    started_on = forms.DateField(label="纳入日期", required=False, widget=_date_input())
+
+    def __init__(self, *args, sensitive_allowed, **kwargs):
+        super().__init__(*args, **kwargs)
+        kinds = [(k, label) for k, label in TagKind.choices if sensitive_allowed or k not in SENSITIVE_TAGS]
+        self.fields["kind"].choices = _optional(kinds, "请选择")
+        self.fields["kind"].widget.attrs.update({
+            "hx-get": reverse_lazy("registry:tag_fields"), "hx-trigger": "change",
+            "hx-target": f"#{self['kind'].id_for_label}-fields", "hx-swap": "innerHTML",
+            "hx-vals": json.dumps({"source": self.add_prefix("kind"), "prefix": self.add_prefix("detail")}),
+        })
+
+    def detail_fields(self):
+        """(name, label, value) of the selected kind's detail inputs."""
+        kind = self["kind"].value()
+        return tag_detail_fields(kind, self.data if self.is_bound else {}, self.add_prefix("detail"))
+
+    def details(self):
+        return {key: (self.data.get(f"{self.add_prefix('detail')}-{key}") or "").strip()
+                for key in TAG_FIELDS.get(self.cleaned_data["kind"], {})}
+
+
+def tag_detail_fields(kind, data, prefix):
+    return [(f"{prefix}-{key}", label, data.get(f"{prefix}-{key}", ""))
+            for key, label in TAG_FIELDS.get(kind, {}).items()]
+
+
+class TagEndForm(forms.Form):
+    ended_on = forms.DateField(label="结束日期", required=False, widget=_date_input())
+
+
+# -- Roster import and export ---------------------------------------------------------------------------
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label="花名册文件", help_text="xlsx、xls、ods，或 UTF-8 / GBK 编码的 csv",
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm,.xls,.ods,.csv,.txt"}))
+    community = forms.ModelChoiceField(label="导入到社区", queryset=None, empty_label=None)
+
+    def __init__(self, *args, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        from shequ.places.models import Community
+
+        self.fields["community"].queryset = Community.objects.filter(id__in=[c.id for c in communities])
+        if len(communities) == 1:
+            self.fields["community"].initial = communities[0].id
+            self.fields["community"].widget = forms.HiddenInput()
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 200 * 1024 * 1024:
+            raise forms.ValidationError("文件不能超过200MB")
+        return upload
+
+
+class ImportMappingForm(forms.Form):
+    """One select per header column of the file: which field it holds, or not imported."""
+
+    def __init__(self, *args, headers, mapping, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .roster import FIELDS
+
+        choices = [("", "（不导入）"), *FIELDS.items()]
+        self.columns = []
+        for column in headers:
+            name = f"col_{column['column']}"
+            label = f"{column['column']}列：{column['header']}"
+            self.fields[name] = forms.ChoiceField(
+                label=label, choices=choices, required=False, initial=mapping.get(column["column"], ""),
+                widget=forms.Select(attrs={"aria-label": f"{label} 导入为"}))
+            self.columns.append((column, name))
+
+    def rows(self):
+        return [(column, self[name]) for column, name in self.columns]
+
+    def mapping(self):
+        return {column["column"]: self.cleaned_data[name] for column, name in self.columns
+                if self.cleaned_data.get(name)}
+
+
+class ImportCommitForm(forms.Form):
+    duplicate_policy = forms.ChoiceField(label="身份证号已登记的行", choices=[
+        ("update", "更新已登记居民的信息"), ("report", "列为问题行，不导入")], widget=forms.RadioSelect,
+        initial="report")
+
+
+class ExportRevealForm(forms.Form):
+    reveal_reason = forms.CharField(label="导出完整身份证号和手机号的原因", max_length=200, min_length=2, required=False,
+                                    widget=forms.TextInput(attrs={"placeholder": "如：上报街道高龄津贴名单"}))

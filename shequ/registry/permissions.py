@@ -20,6 +20,15 @@ def _covers(scope, community_id, grid_id):
     return community_id in scope.community_ids or (grid_id is not None and grid_id in scope.grid_ids)
 
 
+def writer_scope(actor):
+    return actor_scope(actor, roles=WRITER_ROLES)
+
+
+def can_register_anywhere(actor):
+    """Whether the actor may register a household in at least one community or grid."""
+    return actor.is_authenticated and not writer_scope(actor).is_empty
+
+
 def can_edit_household(actor, household):
     return _covers(actor_scope(actor, roles=WRITER_ROLES), household.community_id, household.grid_id)
 
@@ -42,3 +51,8 @@ def can_view_sensitive(actor, community_id):
         m.sensitive_access and m.community_id == community_id and m.role in REVEALER_ROLES
         for m in actor_memberships(actor)
     )
+
+
+def can_import_anywhere(actor):
+    """Whether the actor may import rosters into at least one community (shows the import button)."""
+    return actor.is_authenticated and bool(actor_scope(actor, roles=IMPORTER_ROLES).community_ids)

@@ -21,8 +21,10 @@ def to_pinyin(name):
     """(full, initials) for a name, e.g. 张建国 → ("zhangjianguo", "zjg"); the middle dot is skipped."""
     syllables = []
     rest = name
-    for surname, reading in SURNAME_READINGS.items():
-        if name.startswith(surname):
+    # Surnames are one or two characters; look both up instead of trying every entry.
+    for surname in (name[:2], name[:1]):
+        reading = SURNAME_READINGS.get(surname) if surname else None
+        if reading:
             syllables.append(reading)
             rest = name[len(surname):]
             break

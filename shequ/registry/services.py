@@ -171,7 +171,11 @@ def resident_correct(*, actor, resident, data, reason=""):
     """Correct a resident's recorded data; the audit keeps each field's old value (masked if sensitive)."""
     if not can_edit_household(actor, resident.household):
         raise Forbidden("您无权修改该居民信息")
-    merged = _editable_snapshot(resident) | {k: v for k, v in data.items() if v is not None}
+    snapshot = _editable_snapshot(resident)
+    if data.get("id_number"):
+        # A new ID number decides sex and birth date; the old ones must not contradict it.
+        del snapshot["sex"], snapshot["birth_date"]
+    merged = snapshot | {k: v for k, v in data.items() if v is not None}
     values, errors = validate_person(merged, require_id=bool(merged.get("id_number")))
     if errors:
         raise _invalid(errors)
@@ -255,6 +259,8 @@ def resident_transfer(*, actor, resident, to_household, relation=Relation.OTHER_
         raise ApplicationError("目标户与原户相同")
     if to_household.community_id != resident.community_id:
         raise ApplicationError("跨社区迁移请先办理迁出，再由迁入社区登记")
+    if to_household.status != HouseholdStatus.LIVING:
+        raise ApplicationError(f"户 {to_household.number} 已不在住，不能转入")
     _leave_household(resident)
     resident.household = to_household
     resident.relation = relation
@@ -297,6 +303,8 @@ def household_merge(*, actor, source, target):
         raise Forbidden("您无权合并这两户")
     if source.id == target.id:
         raise ApplicationError("不能与自身合户")
+    if source.status != HouseholdStatus.LIVING or target.status != HouseholdStatus.LIVING:
+        raise ApplicationError("只能合并两个在住户")
     for member in list(source.members.filter(status=ResidentStatus.PRESENT)):
         relation = Relation.OTHER_RELATIVE if member.relation == Relation.HEAD else member.relation
         resident_transfer(actor=actor, resident=member, to_household=target, relation=relation)

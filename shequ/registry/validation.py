@@ -2,6 +2,7 @@
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from shequ.core.identity import IdNumberError, PhoneError, normalize_text, parse_id_number, validate_mobile
 
@@ -17,6 +18,7 @@ from .choices import (
 )
 from .pinyin import to_pinyin
 
+_ETHNIC_SET = frozenset(ETHNIC_GROUPS)
 NAME = re.compile(r"^[\u3400-\u9fff·A-Za-z]{1,50}$")
 FIELD_LABELS = {
     "name": "姓名", "id_number": "身份证号", "phone": "手机号", "sex": "性别", "birth_date": "出生日期",
@@ -44,16 +46,29 @@ CHOICE_ALIASES = {
 }
 
 
+# Every accepted spelling of each choice, built once: a stored value wins over a label, a label over an alias.
+_CHOICE_LOOKUP = {
+    field: CHOICE_ALIASES.get(field, {}) | {str(label): value for value, label in choices.choices}
+    | {value: value for value in choices.values}
+    for field, choices in CHOICE_FIELDS.items()
+}
+
+
 def choice_value(field, raw):
     """A choice from its stored value, its Chinese label or a common roster spelling; None if unknown."""
+    if isinstance(raw, str):
+        return _cached_choice(field, raw)  # a roster repeats a handful of spellings a million times
+    return _choice(field, raw)
+
+
+def _choice(field, raw):
     text = normalize_text(raw)
     if not text:
         return ""
-    choices = CHOICE_FIELDS[field]
-    if text in choices.values:
-        return text
-    by_label = {label: value for value, label in choices.choices}
-    return by_label.get(text) or CHOICE_ALIASES.get(field, {}).get(text)
+    return _CHOICE_LOOKUP[field].get(text)
+
+
+_cached_choice = lru_cache(maxsize=8192)(_choice)
 
 
 def parse_date(raw):
@@ -86,8 +101,8 @@ def validate_person(raw, *, require_id=True):
     _validate_identity(raw, values, errors, require_id)
     _validate_phone(raw, values, errors)
     ethnicity = normalize_text(raw.get("ethnicity")) or "汉族"
-    if ethnicity in ETHNIC_GROUPS or f"{ethnicity}族" in ETHNIC_GROUPS:
-        values["ethnicity"] = ethnicity if ethnicity in ETHNIC_GROUPS else f"{ethnicity}族"
+    if ethnicity in _ETHNIC_SET or f"{ethnicity}族" in _ETHNIC_SET:
+        values["ethnicity"] = ethnicity if ethnicity in _ETHNIC_SET else f"{ethnicity}族"
     else:
         errors["ethnicity"] = f"“{ethnicity}”不是56个民族之一"
     for field in CHOICE_FIELDS:

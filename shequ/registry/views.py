@@ -1,13 +1,49 @@
+import io
+import re
+from functools import partial
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from shequ.core.errors import ApplicationError
+from shequ.core.errors import ApplicationError, NotFound
 from shequ.core.views import forbidden_unless
 
-from . import selectors, services
-from .forms import ResidentSearchForm, RevealForm
-from .permissions import can_edit_household, can_reveal, can_view_registry, reader_scope
+from . import exports, imports, selectors, services
+from .choices import HouseholdStatus, ResidentStatus
+from .forms import (
+    AddMemberForm,
+    CorrectForm,
+    DeathForm,
+    ExportRevealForm,
+    HouseholdForm,
+    HouseholdNumberForm,
+    ImportCommitForm,
+    ImportMappingForm,
+    ImportUploadForm,
+    MoveOutForm,
+    ResidentSearchForm,
+    RevealForm,
+    SplitForm,
+    TagAddForm,
+    TagEndForm,
+    TransferForm,
+    describe_id_number,
+    member_formset,
+    tag_detail_fields,
+)
+from .permissions import (
+    can_edit_household,
+    can_import_anywhere,
+    can_register_anywhere,
+    can_reveal,
+    can_view_registry,
+    can_view_sensitive,
+    reader_scope,
+)
 
 
 @login_required
@@ -18,7 +54,9 @@ def resident_list(request):
     page = selectors.resident_list(request.user, **filters)
     next_query = request.GET.copy()
     next_query["after"] = page.next_after
-    context = {"form": form, "page": page, "next_url": f"?{next_query.urlencode()}" if page.next_after else None}
+    context = {"form": form, "page": page, "next_url": f"?{next_query.urlencode()}" if page.next_after else None,
+               "can_register": can_register_anywhere(request.user), "can_import": can_import_anywhere(request.user),
+               "export_query": request.GET.urlencode()}
     template = "registry/resident_list.html#results" if request.htmx else "registry/resident_list.html"
     return render(request, template, context)
 
@@ -26,26 +64,13 @@ def resident_list(request):
 @login_required
 def resident_detail(request, resident_id):
     forbidden_unless(can_view_registry(request.user))
-    resident = selectors.resident_get(request.user, resident_id)
-    return render(request, "registry/resident_detail.html", {
-        "resident": resident,
-        "tags": selectors.visible_tags(request.user, resident),
-        "history": selectors.record_history(request.user, resident),
-        "can_reveal": can_reveal(request.user, resident),
-        "can_edit": can_edit_household(request.user, resident.household),
-        "reveal_form": RevealForm(),
-    })
+    return _resident_page(request, resident_id)
 
 
 @login_required
 def household_detail(request, household_id):
     forbidden_unless(can_view_registry(request.user))
-    household = selectors.household_get(request.user, household_id)
-    return render(request, "registry/household_detail.html", {
-        "household": household,
-        "history": selectors.record_history(request.user, household),
-        "can_edit": can_edit_household(request.user, household),
-    })
+    return _household_page(request, household_id)
 
 
 @require_POST
@@ -64,3 +89,471 @@ def resident_reveal(request, resident_id):
         except ApplicationError as error:
             form.add_error("reason", error.message)
     return render(request, "registry/_reveal.html", context)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Registering a household and the life events of households and residents. Each form posts to its own view,
+# which calls one service; an ApplicationError lands on the form, re-shown open on the card.
+# ---------------------------------------------------------------------------------------------------------
+
+def _show_error(form, error):
+    """The service's error on the fields it names; anything else above the form."""
+    for field, problems in error.details.items():
+        if field in form.fields:
+            form.add_error(field, problems)
+    if not error.details or any(field not in form.fields for field in error.details):
+        form.add_error(None, error.message)
+
+
+def _submit(form, action):
+    """Validate, then call the service with the cleaned data; its result, or None with errors on the form."""
+    if not form.is_valid():
+        return None
+    try:
+        return action(form.cleaned_data)
+    except ApplicationError as error:
+        _show_error(form, error)
+        return None
+
+
+def _errors_as_messages(request, form):
+    """For a form the card no longer shows (the household or resident has changed state meanwhile)."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
+def _done(request, message, to, object_id):
+    messages.success(request, message)
+    return redirect(to, object_id)
+
+
+def _household_form(request, data=None):
+    actor = request.user
+    return HouseholdForm(data, estates=selectors.registrable_estates(actor),
+                         buildings_of=lambda estate_id: selectors.registrable_buildings(actor, estate_id=estate_id),
+                         entrances_of=partial(selectors.registrable_entrances, actor))
+
+
+@login_required
+def household_new(request):
+    """登记新户: the address, the household, and a formset of members (the first is the head)."""
+    forbidden_unless(can_register_anywhere(request.user))
+    form = _household_form(request, request.POST or None)
+    formset = member_formset(request.POST or None)
+    if request.method == "POST":
+        valid = form.is_valid()
+        if formset.is_valid() and valid:
+            data = form.cleaned_data
+            try:
+                household = services.household_register(
+                    actor=request.user, estate=data["estate"], building=data["building"],
+                    entrance=data["entrance"], room=data["room"], household_type=data["household_type"],
+                    housing=data["housing"], phone=data["phone"], members=formset.members(),
+                )
+            except ApplicationError as error:
+                _show_error(form, error)
+            else:
+                return _done(request, f"已登记新户 {household.number}，{len(formset.members())} 人",
+                             "registry:household", household.id)
+    return render(request, "registry/household_form.html", {"form": form, "formset": formset})
+
+
+@login_required
+def place_options(request):
+    """<option>s of the buildings of an estate, or the entrances of a building, that the actor may register in."""
+    forbidden_unless(can_register_anywhere(request.user))
+    raw = request.GET.get(request.GET.get("source", ""), "")
+    parent_id = int(raw) if raw.isdigit() else None
+    child = request.GET.get("child")
+    if child == "building":
+        options = selectors.registrable_buildings(request.user, estate_id=parent_id) if parent_id else []
+        empty = "请选择楼栋" if parent_id else "请先选择小区"
+    elif child == "entrance":
+        options, empty = selectors.registrable_entrances(request.user, parent_id), "—"
+    else:
+        raise NotFound()
+    reset = request.GET.get("reset", "")
+    return render(request, "registry/_options.html", {
+        "options": [(o.id, o.label) for o in options], "empty": empty,
+        "reset": reset if re.fullmatch(r"#[\w-]+", reset) else "",
+    })
+
+
+@login_required
+def id_hint(request):
+    """Birth date and sex read from a typed ID number ("1990年5月1日 男"), or why it is not valid."""
+    forbidden_unless(can_view_registry(request.user))
+    raw = next((value for key, value in request.GET.items() if key.endswith("id_number")), "")
+    ok, text = describe_id_number(raw)
+    return render(request, "registry/_id_hint.html", {"ok": ok, "text": text})
+
+
+@login_required
+def tag_fields(request):
+    """The detail inputs of one tag kind, for the add-tag form."""
+    forbidden_unless(can_view_registry(request.user))
+    kind = request.GET.get(request.GET.get("source", ""), "")
+    prefix = request.GET.get("prefix", "detail")
+    return render(request, "registry/_tag_fields.html", {"fields": tag_detail_fields(kind, {}, prefix)})
+
+
+# --- the household card ---------------------------------------------------------------------------------
+
+def _split_form(request, household, data=None):
+    present = [m for m in household.members.all() if m.status == ResidentStatus.PRESENT]
+    return SplitForm(data, prefix="split", members=present,
+                     buildings=selectors.registrable_buildings(request.user, community_id=household.community_id),
+                     entrances_of=partial(selectors.registrable_entrances, request.user))
+
+
+def _household_page(request, household_id, **bound):
+    """The card, with every action's form; `bound` are the forms just posted (shown open, with errors)."""
+    household = selectors.household_get(request.user, household_id)
+    can_edit = can_edit_household(request.user, household)
+    if not (can_edit and household.status == HouseholdStatus.LIVING):
+        for form in bound.values():
+            _errors_as_messages(request, form)
+    forms = {
+        "add": AddMemberForm(prefix="add"),
+        "split": _split_form(request, household),
+        "merge": HouseholdNumberForm(prefix="merge"),
+        "move_out": MoveOutForm(prefix="move_out"),
+    } | bound
+    return render(request, "registry/household_detail.html", {
+        "household": household,
+        "history": selectors.record_history(request.user, household),
+        "can_edit": can_edit,
+        "forms": forms,
+        "open": next(iter(bound), ""),
+    })
+
+
+@require_POST
+@login_required
+def household_add_member(request, household_id):
+    household = selectors.household_get(request.user, household_id)
+    form = AddMemberForm(request.POST, prefix="add")
+    resident = _submit(form, lambda data: services.resident_add(
+        actor=request.user, household=household, data=form.person_data(), moved_in_on=data["moved_in_on"]))
+    if resident:
+        return _done(request, f"已添加成员 {resident.name}", "registry:household", household.id)
+    return _household_page(request, household_id, add=form)
+
+
+@require_POST
+@login_required
+def household_move_out(request, household_id):
+    household = selectors.household_get(request.user, household_id)
+    form = MoveOutForm(request.POST, prefix="move_out")
+    if _submit(form, lambda data: services.household_move_out(
+            actor=request.user, household=household, on=data["on"], destination=data["destination"])):
+        return _done(request, f"户 {household.number} 已整户迁出", "registry:household", household.id)
+    return _household_page(request, household_id, move_out=form)
+
+
+@require_POST
+@login_required
+def household_split(request, household_id):
+    household = selectors.household_get(request.user, household_id)
+    form = _split_form(request, household, request.POST)
+
+    def split(data):
+        chosen = [m for m in household.members.all() if str(m.id) in data["members"]]
+        building = data["building"]
+        return services.household_split(
+            actor=request.user, household=household, residents=chosen, room=data["room"],
+            estate=building.estate if building else None, building=building, entrance=data["entrance"],
+            head=next((m for m in chosen if str(m.id) == data["head"]), None),
+        )
+
+    new_household = _submit(form, split)
+    if new_household:
+        return _done(request, f"已分户，新户号 {new_household.number}", "registry:household", new_household.id)
+    return _household_page(request, household_id, split=form)
+
+
+@require_POST
+@login_required
+def household_merge(request, household_id):
+    household = selectors.household_get(request.user, household_id)
+    form = HouseholdNumberForm(request.POST, prefix="merge")
+    target = _submit(form, lambda data: services.household_merge(
+        actor=request.user, source=household,
+        target=selectors.household_find(request.user, community_id=household.community_id,
+                                        number=data["number"])))
+    if target:
+        return _done(request, f"户 {household.number} 已并入户 {target.number}", "registry:household", target.id)
+    return _household_page(request, household_id, merge=form)
+
+
+# --- the resident card ----------------------------------------------------------------------------------
+
+def _tag_form(request, resident, data=None):
+    return TagAddForm(data, prefix="tag", sensitive_allowed=can_view_sensitive(request.user, resident.community_id))
+
+
+def _resident_page(request, resident_id, **bound):
+    resident = selectors.resident_get(request.user, resident_id)
+    can_edit = can_edit_household(request.user, resident.household)
+    for name, form in bound.items():
+        if not can_edit or (name != "correct" and resident.status != ResidentStatus.PRESENT):
+            _errors_as_messages(request, form)
+    forms = {
+        "correct": CorrectForm(prefix="correct", resident=resident),
+        "move_out": MoveOutForm(prefix="move_out"),
+        "death": DeathForm(prefix="death"),
+        "transfer": TransferForm(prefix="transfer"),
+        "tag": _tag_form(request, resident),
+    } | bound
+    return render(request, "registry/resident_detail.html", {
+        "resident": resident,
+        "tags": selectors.visible_tags(request.user, resident),
+        "history": selectors.record_history(request.user, resident),
+        "can_reveal": can_reveal(request.user, resident),
+        "can_edit": can_edit,
+        "reveal_form": RevealForm(),
+        "forms": forms,
+        "open": next(iter(bound), ""),
+    })
+
+
+@require_POST
+@login_required
+def resident_correct(request, resident_id):
+    resident = selectors.resident_get(request.user, resident_id)
+    form = CorrectForm(request.POST, prefix="correct", resident=resident)
+
+    def correct(_):
+        data, reason = form.changes()
+        return services.resident_correct(actor=request.user, resident=resident, data=data, reason=reason)
+
+    if _submit(form, correct):
+        return _done(request, f"已更正 {resident.name} 的信息", "registry:resident", resident.id)
+    return _resident_page(request, resident_id, correct=form)
+
+
+@require_POST
+@login_required
+def resident_move_out(request, resident_id):
+    resident = selectors.resident_get(request.user, resident_id)
+    form = MoveOutForm(request.POST, prefix="move_out")
+    if _submit(form, lambda data: services.resident_move_out(
+            actor=request.user, resident=resident, on=data["on"], destination=data["destination"])):
+        return _done(request, f"{resident.name} 已迁出", "registry:resident", resident.id)
+    return _resident_page(request, resident_id, move_out=form)
+
+
+@require_POST
+@login_required
+def resident_death(request, resident_id):
+    resident = selectors.resident_get(request.user, resident_id)
+    form = DeathForm(request.POST, prefix="death")
+    if _submit(form, lambda data: services.resident_record_death(
+            actor=request.user, resident=resident, died_on=data["died_on"])):
+        return _done(request, f"已登记 {resident.name} 死亡", "registry:resident", resident.id)
+    return _resident_page(request, resident_id, death=form)
+
+
+@require_POST
+@login_required
+def resident_transfer(request, resident_id):
+    resident = selectors.resident_get(request.user, resident_id)
+    form = TransferForm(request.POST, prefix="transfer")
+    if _submit(form, lambda data: services.resident_transfer(
+            actor=request.user, resident=resident, relation=data["relation"],
+            to_household=selectors.household_find(request.user, community_id=resident.community_id,
+                                                  number=data["number"]))):
+        return _done(request, f"{resident.name} 已转入户 {form.cleaned_data['number']}", "registry:resident",
+                     resident.id)
+    return _resident_page(request, resident_id, transfer=form)
+
+
+@require_POST
+@login_required
+def resident_tag_add(request, resident_id):
+    resident = selectors.resident_get(request.user, resident_id)
+    form = _tag_form(request, resident, request.POST)
+    tag = _submit(form, lambda data: services.resident_tag_add(
+        actor=request.user, resident=resident, kind=data["kind"], details=form.details(),
+        started_on=data["started_on"]))
+    if tag:
+        return _done(request, f"已添加标签“{tag.get_kind_display()}”", "registry:resident", resident.id)
+    return _resident_page(request, resident_id, tag=form)
+
+
+@require_POST
+@login_required
+def resident_tag_end(request, resident_id, tag_id):
+    resident = selectors.resident_get(request.user, resident_id)
+    tag = next((t for t in selectors.visible_tags(request.user, resident) if t.id == tag_id), None)
+    if tag is None:
+        raise NotFound("未找到该标签")
+    form = TagEndForm(request.POST)
+    if _submit(form, lambda data: services.resident_tag_end(actor=request.user, tag=tag, ended_on=data["ended_on"])):
+        return _done(request, f"已结束标签“{tag.get_kind_display()}”", "registry:resident", resident.id)
+    messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+    return redirect("registry:resident", resident.id)
+
+
+# -- Roster import (upload → column mapping → preview → commit with progress) and export -------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _import_communities(request):
+    communities = imports.import_communities(request.user)
+    forbidden_unless(bool(communities))
+    return communities
+
+
+@login_required
+def import_start(request):
+    communities = _import_communities(request)
+    form = ImportUploadForm(request.POST or None, request.FILES or None, communities=communities)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = imports.import_upload(actor=request.user, community=form.cleaned_data["community"],
+                                        file=form.cleaned_data["file"])
+        except ApplicationError as error:
+            form.add_error("file", error.message)
+        else:
+            return redirect("registry:import_mapping", job.id)
+    return render(request, "registry/import_upload.html", {
+        "form": form, "jobs": imports.import_job_list(request.user)})
+
+
+@login_required
+def import_template(request):
+    forbidden_unless(can_view_registry(request.user))
+    return FileResponse(io.BytesIO(imports.import_template_xlsx()), as_attachment=True, content_type=XLSX,
+                        filename="居民信息导入模板.xlsx")
+
+
+def _job_or_progress(request, job_id):
+    job = imports.import_job_get(request.user, job_id)
+    busy = job.status in (*imports.ACTIVE_STATUSES, imports.ImportStatus.DONE)
+    return job, (redirect("registry:import_progress", job.id) if busy else None)
+
+
+@login_required
+def import_mapping(request, job_id):
+    job, elsewhere = _job_or_progress(request, job_id)
+    if elsewhere:
+        return elsewhere
+    form = ImportMappingForm(request.POST or None, headers=job.headers, mapping=job.mapping)
+    if request.method == "POST" and form.is_valid():
+        try:
+            imports.import_set_mapping(actor=request.user, job=job, mapping=form.mapping(),
+                                       duplicate_policy=job.duplicate_policy)
+            imports.import_preview(actor=request.user, job=job)
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("registry:import_preview", job.id)
+    samples = imports.job_roster(job).sample_rows(job.header_row)
+    rows = [(column, field, [sample.get(column["column"], "") for sample in samples]) for column, field in form.rows()]
+    return render(request, "registry/import_mapping.html", {"job": job, "form": form, "rows": rows})
+
+
+@login_required
+def import_preview(request, job_id):
+    job, elsewhere = _job_or_progress(request, job_id)
+    if elsewhere:
+        return elsewhere
+    if job.status not in (imports.ImportStatus.PREVIEWED, imports.ImportStatus.FAILED,
+                          imports.ImportStatus.CANCELLED):
+        return redirect("registry:import_mapping", job.id)
+    return render(request, "registry/import_preview.html", {
+        "job": job, "summary": imports.job_summary(job),
+        "form": ImportCommitForm(initial={"duplicate_policy": job.duplicate_policy})})
+
+
+@require_POST
+@login_required
+def import_commit(request, job_id):
+    job = imports.import_job_get(request.user, job_id)
+    form = ImportCommitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择身份证号已登记时的处理方式")
+        return redirect("registry:import_preview", job.id)
+    try:
+        imports.import_commit(actor=request.user, job=job, duplicate_policy=form.cleaned_data["duplicate_policy"])
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("registry:import_progress", job.id)
+
+
+@login_required
+def import_progress(request, job_id):
+    """The progress bar page; htmx polls its status part every second until the import ends."""
+    job = imports.import_job_get(request.user, job_id)
+    processed, total = imports.import_progress(job)
+    context = {"job": job, "processed": processed, "total": total,
+               "percent": int(processed * 100 / total) if total else 0,
+               "active": job.status in imports.ACTIVE_STATUSES, "summary": imports.job_summary(job)}
+    template = "registry/import_progress.html#status" if request.htmx else "registry/import_progress.html"
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def import_cancel(request, job_id):
+    job = imports.import_job_get(request.user, job_id)
+    try:
+        imports.import_cancel(actor=request.user, job=job)
+        messages.info(request, "已请求取消，导入会在当前批次结束后回滚，居民台账保持导入前的状态")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("registry:import_progress", job.id)
+
+
+@login_required
+def import_rejected(request, job_id):
+    job = imports.import_job_get(request.user, job_id)
+    if not job.rejected_file:
+        raise NotFound("该导入没有问题行")
+    return FileResponse(job.rejected_file.open("rb"), as_attachment=True, content_type=XLSX,
+                        filename=f"{job.file_name.rsplit('.', 1)[0]}-问题行.xlsx")
+
+
+def _export_response(export):
+    return FileResponse(export.open(), as_attachment=True, content_type=XLSX, filename=export.filename)
+
+
+@login_required
+def export_residents(request):
+    """The filtered list as xlsx; masked, or in full with a reason (POST), which is audited."""
+    forbidden_unless(can_view_registry(request.user))
+    form = ResidentSearchForm(request.GET or None, community_ids=reader_scope(request.user).readable_community_ids)
+    filters = form.filters() if form.is_valid() else {}
+    reason = ExportRevealForm(request.POST).data.get("reveal_reason") if request.method == "POST" else None
+    try:
+        return _export_response(exports.resident_export_xlsx(request.user, filters, reveal_reason=reason))
+    except ApplicationError as error:
+        if error.status == 403:
+            raise
+        messages.error(request, error.message)
+        return redirect(f"{reverse('registry:residents')}?{request.GET.urlencode()}")
+
+
+@login_required
+def export_roster(request):
+    """The standard roster (花名册) of one community, households together, address merged."""
+    forbidden_unless(can_view_registry(request.user))
+    source = request.POST if request.method == "POST" else request.GET
+
+    def number(name):
+        value = source.get(name) or request.GET.get(name)
+        return int(value) if value and value.isdigit() else None
+
+    reason = source.get("reveal_reason") if request.method == "POST" else None
+    try:
+        export = exports.roster_export_xlsx(request.user, community_id=number("community"), grid_id=number("grid"),
+                                            building_id=number("building"), reveal_reason=reason)
+    except ApplicationError as error:
+        if error.status in (403, 404):
+            raise
+        messages.error(request, error.message)
+        return redirect("registry:residents")
+    return _export_response(export)

@@ -1,0 +1,1399 @@
+"""Roster import: upload → column mapping → preview → commit (in the background, with progress and
+cancel), and the bulk core `run_import` that the commit task and the benchmark call.
+
+All-or-nothing: `run_import` applies a whole file inside ONE transaction.atomic. Valid rows are
+written, rejected rows go to an xlsx with an 错误说明 column (job.rejected_file); any exception or a
+cancel raises inside the transaction, so the registry is left exactly as it was, and the job is then
+marked FAILED (with a Chinese error_message) or CANCELLED in a short transaction of its own.
+
+Speed: rows stream from the file in batches of BATCH_SIZE; each batch costs a fixed number of queries
+(duplicate check by blind index, household look-ups, one executemany or COPY per table), whatever its
+size. Row ids are allocated up front (SQLite: max id under the write lock the import holds; PostgreSQL:
+the table's sequence), so residents and their name pieces go in with one executemany (SQLite) or COPY
+(PostgreSQL) per batch instead of an INSERT … RETURNING per 24 rows. A large import on SQLite rebuilds
+the residents' secondary indexes once instead of updating them row by row (_IndexHold). Validation is
+validation.validate_person, the same rules as forms and API.
+
+Progress and cancel while the one transaction is open: on PostgreSQL the job row is never written by
+the import's transaction until the end, so a cancel from a page commits at once and the import reads
+it between batches; progress goes out through a second, autocommit connection. SQLite has a single
+writer, held by the import, so there a small file per job (in settings.SHEQU_IMPORT_SIGNAL_DIR, by
+default the system's temporary directory) carries progress out and the cancel request in.
+
+Audit: import_upload, import_mapping and import_cancel each record an event. A finished import
+records ONE `import_commit` event (target: the ImportJob) with the counts, the created residents' id
+ranges, the new household count and the field changes of updated residents (up to
+AUDIT_CHANGES_LIMIT). That event, naming the job and its importer, is the record of who created each
+imported resident; there is deliberately no event per row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from datetime import date
+from operator import itemgetter
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import F
+from django.utils import timezone
+from django_tasks import task
+
+from shequ.audit.services import audit_record
+from shequ.core.context import source as audit_source
+from shequ.core.errors import ApplicationError, Forbidden
+from shequ.core.identity import IdNumberPrecisionLost, normalize_text
+from shequ.core.scoping import actor_scope
+from shequ.places.models import Building, Community, Entrance, Estate
+from shequ.places.permissions import can_manage_community
+
+from .choices import HouseholdStatus, HouseholdType, Housing, Relation, ResidentStatus
+from .models import DuplicatePolicy, Household, ImportJob, ImportStatus, NameGram, Resident
+from .permissions import IMPORTER_ROLES, can_import_into
+from .pinyin import name_grams
+from .protection import id_number_hash, protect_id_number, protect_phone
+from .roster import (
+    BUILDING_SUFFIXES,
+    ENTRANCE_SUFFIXES,
+    FIELDS,
+    HOUSEHOLD_FIELDS,
+    ROOM_SUFFIXES,
+    Address,
+    Roster,
+    field_value,
+    parse_address,
+    place_number,
+)
+from .selectors import import_job_get  # noqa: F401  (pages and API fetch jobs through imports)
+from .services import household_address
+from .validation import FIELD_LABELS, validate_person
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+MAX_STORED_PROBLEMS = 1000
+AUDIT_CHANGES_LIMIT = 200
+PRECISION_LOST_MESSAGE = str(IdNumberPrecisionLost())
+REJECTED_COLUMN = "错误说明"
+ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+COMMITTABLE_STATUSES = (ImportStatus.MAPPED, ImportStatus.PREVIEWED, ImportStatus.FAILED, ImportStatus.CANCELLED)
+
+
+class ImportCancelled(Exception):
+    """Raised inside the import's transaction to roll everything back."""
+
+
+# ------------------------------------------------------------------------------------------------
+# Access
+# ------------------------------------------------------------------------------------------------
+
+
+def import_job_list(actor, *, limit=20):
+    community_ids = actor_scope(actor, roles=IMPORTER_ROLES).community_ids
+    return list(ImportJob.objects.filter(community_id__in=community_ids).select_related("community", "created_by")
+                .order_by("-id")[:limit])
+
+
+def import_communities(actor):
+    """Communities the actor may import into."""
+    return list(Community.objects.filter(id__in=actor_scope(actor, roles=IMPORTER_ROLES).community_ids)
+                .order_by("code"))
+
+
+def _check_importer(actor, job):
+    if not can_import_into(actor, job.community_id):
+        raise Forbidden("您无权向该社区导入居民")
+
+
+def job_roster(job):
+    return Roster.from_field_file(job.file, job.file_name)
+
+
+def job_summary(job):
+    """What the last preview or import found: {items, truncated, counts, precision_lost_rows, …}."""
+    return job.problems if isinstance(job.problems, dict) else {"items": list(job.problems or []), "counts": {}}
+
+
+# ------------------------------------------------------------------------------------------------
+# Services: upload, mapping, preview, commit, cancel
+# ------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_upload(*, actor, community, file):
+    """Keep the uploaded file, find its header row and suggest a column mapping."""
+    if not can_import_into(actor, community.id):
+        raise Forbidden("您无权向该社区导入居民")
+    name = Path(getattr(file, "name", "") or "roster").name[:200]
+    job = ImportJob(community=community, created_by=actor, file_name=name)
+    Roster(b"", name)  # refuses unknown file types before anything is stored
+    job.file.save(name, file, save=False)
+    try:
+        header = job_roster(job).find_header()
+    except Exception:
+        job.file.delete(save=False)
+        raise
+    job.header_row = header.row
+    suggested = header.suggested_mapping()
+    job.headers = [{"column": letter, "header": text, "suggested": suggested.get(letter, "")}
+                   for _index, letter, text in header.columns()]
+    job.mapping = suggested
+    job.save()
+    audit_record(actor, "import_upload", job, details={
+        "file": name, "header_row": header.row, "columns": len(job.headers), "recognised": len(suggested)})
+    return job
+
+
+def _clean_mapping(job, mapping):
+    letters = {c["column"]: c["header"] for c in job.headers}
+    clean, used = {}, {}
+    for letter, field in (mapping or {}).items():
+        if not field:
+            continue
+        if letter not in letters:
+            raise ApplicationError(f"第{letter}列不在表头中", details={"mapping": [letter]})
+        if field not in FIELDS:
+            raise ApplicationError(f"未知字段“{field}”", details={"mapping": [letter]})
+        if field in used:
+            raise ApplicationError(
+                f"“{FIELDS[field]}”同时对应了{used[field]}列和{letter}列，请只保留一列", details={"mapping": [letter]})
+        used[field] = letter
+        clean[letter] = field
+    fields = set(clean.values())
+    if "name" not in fields:
+        raise ApplicationError("请指定哪一列是“姓名”", details={"mapping": ["name"]})
+    if not fields & {"id_number", "birth_date"}:
+        raise ApplicationError("请指定哪一列是“身份证号”", details={"mapping": ["id_number"]})
+    if not fields & {"household_number", "relation", "address", "building", "room"}:
+        raise ApplicationError("无法分户：请至少指定“户号”“与户主关系”或住址中的一列", details={"mapping": ["household"]})
+    return clean
+
+
+@transaction.atomic
+def import_set_mapping(*, actor, job, mapping, duplicate_policy=DuplicatePolicy.REPORT):
+    """mapping is {column letter: field}; columns left out are not imported."""
+    _check_importer(actor, job)
+    if job.status in ACTIVE_STATUSES or job.status == ImportStatus.DONE:
+        raise ApplicationError("该导入任务已开始或已完成，不能再修改列对应")
+    if duplicate_policy not in DuplicatePolicy.values:
+        raise ApplicationError("重复身份证号的处理方式无效", details={"duplicate_policy": ["无效"]})
+    job.mapping = _clean_mapping(job, mapping)
+    job.duplicate_policy = duplicate_policy
+    job.status = ImportStatus.MAPPED
+    job.save(update_fields=["mapping", "duplicate_policy", "status", "updated_at"])
+    audit_record(actor, "import_mapping", job, details={"mapping": job.mapping, "duplicate_policy": duplicate_policy})
+    return job
+
+
+def import_preview(*, actor, job):
+    """Check every row without writing to the registry. Returns {problems, counts, precision_lost_rows,
+    duplicates, new_places}; problems are [{row, column, header, field, message}], rows as Excel numbers
+    them, columns by letter. The summary is kept on the job for the preview page."""
+    _check_importer(actor, job)
+    if job.status not in (ImportStatus.MAPPED, ImportStatus.PREVIEWED):
+        raise ApplicationError("请先确认列对应")
+    importer = _Importer(job, actor, commit=False)
+    summary = importer.run()
+    ImportJob.objects.filter(id=job.id).update(
+        problems=summary, total_rows=summary["counts"]["total"], status=ImportStatus.PREVIEWED,
+        updated_at=timezone.now())
+    job.refresh_from_db()
+    return {"problems": summary["items"], **summary}
+
+
+@transaction.atomic
+def import_commit(*, actor, job, duplicate_policy=None):
+    """Queue the import. It runs in the background (django-tasks); the task row commits together with
+    the QUEUED status, so a worker never sees one without the other."""
+    _check_importer(actor, job)
+    if duplicate_policy is not None:
+        if duplicate_policy not in DuplicatePolicy.values:
+            raise ApplicationError("重复身份证号的处理方式无效", details={"duplicate_policy": ["无效"]})
+        job.duplicate_policy = duplicate_policy
+    if not job.mapping:
+        raise ApplicationError("请先确认列对应")
+    claimed = ImportJob.objects.filter(id=job.id, status__in=COMMITTABLE_STATUSES).update(
+        status=ImportStatus.QUEUED, duplicate_policy=job.duplicate_policy, cancel_requested=False,
+        processed_rows=0, applied_rows=0, rejected_rows=0, error_message="", finished_at=None,
+        updated_at=timezone.now())
+    if not claimed:
+        raise ApplicationError("该导入任务正在进行或已完成")
+    audit_record(actor, "import_queue", job, details={"duplicate_policy": job.duplicate_policy})
+    _Signals(job).close()  # a cancel request left from an earlier run must not stop this one
+    import_task.enqueue(job.id, actor.id)
+    job.refresh_from_db()
+    return job
+
+
+def import_cancel(*, actor, job):
+    """Ask a queued or running import to stop; it rolls back everything it did. An import that has not
+    been queued is simply closed."""
+    _check_importer(actor, job)
+    job.refresh_from_db(fields=["status"])
+    if job.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CANCELLED):
+        raise ApplicationError("该导入任务已结束，无法取消")
+    if job.status in ACTIVE_STATUSES:
+        _Signals(job).request_cancel(actor)
+    if job.status == ImportStatus.RUNNING and connection.vendor == "sqlite" and not connection.in_atomic_block:
+        # The running import holds SQLite's only write lock; the signal file reaches it instead.
+        return job
+    with transaction.atomic():
+        updates = {"cancel_requested": True, "updated_at": timezone.now()}
+        if job.status not in ACTIVE_STATUSES:
+            updates |= {"status": ImportStatus.CANCELLED, "finished_at": timezone.now()}
+        ImportJob.objects.filter(id=job.id).update(**updates)
+        audit_record(actor, "import_cancel", job, details={"status": job.status})
+    job.refresh_from_db()
+    return job
+
+
+def import_progress(job):
+    """(processed, total) for the progress bar; a running import reports through its signal channel."""
+    processed, total = job.processed_rows, job.total_rows
+    if job.status == ImportStatus.RUNNING:
+        seen = _Signals(job).read_progress()
+        if seen:
+            processed = max(processed, seen.get("processed", 0))
+            total = seen.get("total") or total
+    return processed, max(total, processed)
+
+
+@task()
+def import_task(job_id, actor_id):
+    from shequ.accounts.models import User
+
+    job = ImportJob.objects.get(id=job_id)
+    actor = User.objects.get(id=actor_id)
+    with audit_source("task"):
+        run_import(job, actor=actor)
+    return job.status
+
+
+def import_file(*, actor, community, path, mapping=None, duplicate_policy=DuplicatePolicy.REPORT,
+                on_progress=None):
+    """Upload, map (the suggested mapping unless given) and import a roster file in this process, with no
+    web request or task queue. Returns the finished ImportJob. For scripts and the benchmark."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        job = import_upload(actor=actor, community=community, file=File(handle, name=path.name))
+    job = import_set_mapping(actor=actor, job=job, mapping=mapping or job.mapping, duplicate_policy=duplicate_policy)
+    run_import(job, actor=actor, on_progress=on_progress)
+    job.refresh_from_db()
+    return job
+
+
+def run_import(job, *, actor=None, on_progress=None):
+    """Apply the job's file to the registry, all or nothing. Sets the job DONE, FAILED or CANCELLED and
+    returns it. on_progress(processed, total) is called after every batch."""
+    actor = actor or job.created_by
+    started = ImportJob.objects.filter(id=job.id, status__in=(ImportStatus.QUEUED, *COMMITTABLE_STATUSES)).update(
+        status=ImportStatus.RUNNING, updated_at=timezone.now())
+    job.refresh_from_db()
+    if not started:
+        return job
+    signals = _Signals(job)
+    rejected_name = None
+    importer = None
+    try:
+        if signals.cancelled():
+            raise ImportCancelled
+        with transaction.atomic():
+            importer = _Importer(job, actor, commit=True, signals=signals, on_progress=on_progress)
+            summary = importer.run()
+            rejected_name = importer.save_rejected_file()
+            counts = summary["counts"]
+            audit_record(actor, "import_commit", job, details={
+                "file": job.file_name, "job": job.id, "total": counts["total"], "created": counts["created"],
+                "updated": counts["updated"], "rejected": counts["rejected"],
+                "households_created": counts["households_created"], "created_ids": importer.created_ranges(),
+                "places_created": summary["new_places"], "updated_changes": importer.changes,
+                "duplicate_policy": job.duplicate_policy,
+            })
+            if counts["households_created"]:
+                Community.objects.filter(id=job.community_id).update(
+                    household_count=F("household_count") + counts["households_created"])
+            ImportJob.objects.filter(id=job.id).update(
+                status=ImportStatus.DONE, total_rows=counts["total"], processed_rows=counts["total"],
+                applied_rows=counts["created"] + counts["updated"], rejected_rows=counts["rejected"],
+                problems=summary, rejected_file=rejected_name or "", finished_at=timezone.now(),
+                error_message="", updated_at=timezone.now())
+    except ImportCancelled:
+        _discard(rejected_name)
+        _finish(job, ImportStatus.CANCELLED, "导入已取消，居民台账未做任何改动", cancel_requested=True)
+        _audit_outcome(job, "import_cancelled", signals.cancelled_by() or actor.id)
+    except Exception as error:
+        _discard(rejected_name)
+        logger.exception("import %s failed", job.id)
+        reason = error.message if isinstance(error, ApplicationError) else str(error) or type(error).__name__
+        message = f"导入失败，居民台账未做任何改动。原因：{reason}"
+        _finish(job, ImportStatus.FAILED, message)
+        _audit_outcome(job, "import_failed", actor.id, error=message)
+    finally:
+        if importer is not None:
+            importer.discard_temporary_files()
+        signals.close()
+    job.refresh_from_db()
+    return job
+
+
+def _finish(job, status, message, **extra):
+    with transaction.atomic():
+        ImportJob.objects.filter(id=job.id).update(
+            status=status, error_message=message[:2000], finished_at=timezone.now(), updated_at=timezone.now(),
+            applied_rows=0, **extra)
+
+
+def _audit_outcome(job, verb, actor_id, **details):
+    from shequ.accounts.models import User
+
+    with transaction.atomic():
+        audit_record(User.objects.filter(id=actor_id).first(), verb, job, details={"file": job.file_name, **details})
+
+
+def _discard(name):
+    if name:
+        with contextlib.suppress(OSError):
+            ImportJob._meta.get_field("rejected_file").storage.delete(name)
+
+
+# ------------------------------------------------------------------------------------------------
+# Progress and cancel while the import's transaction is open
+# ------------------------------------------------------------------------------------------------
+
+
+def _signal_dir():
+    configured = getattr(settings, "SHEQU_IMPORT_SIGNAL_DIR", None)
+    return Path(configured) if configured else Path(tempfile.gettempdir()) / "shequ-import-signals"
+
+
+class _Signals:
+    def __init__(self, job):
+        database = str(connection.settings_dict.get("NAME"))
+        key = f"{database}:{job.pk}:{job.created_at.isoformat() if job.created_at else ''}"
+        self.token = hashlib.sha256(key.encode()).hexdigest()[:24]
+        self.job_id = job.pk
+        self.sqlite = connection.vendor == "sqlite"
+        self._side = None
+
+    def _path(self, suffix):
+        return _signal_dir() / f"{self.token}.{suffix}"
+
+    def request_cancel(self, actor):
+        try:
+            _signal_dir().mkdir(parents=True, exist_ok=True)
+            self._path("cancel").write_text(str(actor.id))
+        except OSError:
+            logger.warning("could not write the cancel signal of import %s", self.job_id)
+
+    def cancelled_by(self):
+        try:
+            return int(self._path("cancel").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def cancelled(self):
+        if ImportJob.objects.filter(id=self.job_id, cancel_requested=True).exists():
+            return True
+        return self._path("cancel").exists()
+
+    def progress(self, processed, total):
+        if self.sqlite:
+            try:
+                _signal_dir().mkdir(parents=True, exist_ok=True)
+                path = self._path("progress")
+                temporary = path.with_suffix(".tmp")
+                temporary.write_text(json.dumps({"processed": processed, "total": total}))
+                os.replace(temporary, path)
+            except OSError:
+                pass
+            return
+        try:
+            if self._side is None:
+                self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+                with self._side.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = '1s'")
+            with self._side.cursor() as cursor:
+                cursor.execute(f"UPDATE {ImportJob._meta.db_table} SET processed_rows = %s, total_rows = %s "
+                               "WHERE id = %s", [processed, total, self.job_id])
+        except Exception:  # progress is best effort; the import itself must not fail on it
+            logger.warning("could not report progress of import %s", self.job_id, exc_info=True)
+
+    def read_progress(self):
+        try:
+            return json.loads(self._path("progress").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def close(self):
+        for suffix in ("progress", "cancel"):
+            with contextlib.suppress(OSError):
+                self._path(suffix).unlink(missing_ok=True)
+        if self._side is not None:
+            self._side.close()
+            self._side = None
+
+
+# ------------------------------------------------------------------------------------------------
+# The engine
+# ------------------------------------------------------------------------------------------------
+
+
+class _Row:
+    __slots__ = ("number", "cells", "raw", "values", "errors", "draft", "protected", "existing", "action",
+                 "is_head")
+
+    def __init__(self, number, cells, raw):
+        self.number = number
+        self.cells = cells
+        self.raw = raw
+        self.values = None
+        self.errors = []  # [(field, message)]
+        self.draft = None
+        self.protected = None
+        self.existing = None
+        self.action = None
+        self.is_head = False
+
+
+class _Draft:
+    """One household as the file describes it."""
+
+    __slots__ = ("number", "address", "address_key", "household_type", "housing", "first_row", "errors",
+                 "resolved", "household", "place", "members")
+
+    def __init__(self, number, address, household_type, housing, first_row):
+        self.number = number
+        self.address = address
+        self.address_key = (address.estate, address.building, address.entrance, address.room) if address else None
+        self.household_type = household_type
+        self.housing = housing
+        self.first_row = first_row
+        self.errors = []  # [(field, message)] that reject every new member
+        self.resolved = False
+        self.household = None  # {"id", "grid_id", "resident_group_id", "building_id", "new"}
+        self.place = None
+        self.members = 0
+
+
+# How rosters write the household's type and housing.
+_HOUSEHOLD_ALIASES = {"常住户": "resident", "户籍": "resident", "流动户": "floating", "流动人口": "floating",
+                      "租房": "rented", "租赁": "rented", "出租": "rented", "自购": "owned", "自有住房": "owned",
+                      "产权房": "owned", "宿舍": "dormitory"}
+
+
+def _choice(choices, text):
+    if not text:
+        return ""
+    for value, label in choices.choices:
+        if text in (value, label):
+            return value
+    alias = _HOUSEHOLD_ALIASES.get(text)
+    return alias if alias in choices.values else None
+
+
+class _Places:
+    """Estates, buildings and entrances of the community, matched by name and number. Heads (who manage
+    places) get missing ones created; other importers get the row rejected with a message."""
+
+    def __init__(self, community, actor, *, commit):
+        self.community = community
+        self.actor = actor
+        self.commit = commit
+        self.may_create = can_manage_community(actor, community.id)
+        self.estates = list(Estate.objects.filter(community=community))
+        self.buildings = {}
+        for b in Building.objects.filter(community=community):
+            self.buildings[(b.estate_id, place_number(b.number, BUILDING_SUFFIXES))] = b
+        self.entrances = {(e.building_id, place_number(e.number, ENTRANCE_SUFFIXES)): e
+                          for e in Entrance.objects.filter(community=community)}
+        self.created = []  # labels of places created (or, in a preview, to be created)
+        self._planned = {}
+
+    def _estate(self, text, building_number=""):
+        if text:
+            for estate in self.estates:
+                if estate.name == text:
+                    return estate
+            matches = [e for e in self.estates if e.name and e.name in text]
+            if matches:
+                return max(matches, key=lambda e: len(e.name))
+            return self._create("estate", text, {"community": self.community, "name": text[:50]}, f"小区“{text}”")
+        if len(self.estates) == 1:
+            return self.estates[0]
+        holders = {estate_id for estate_id, number in self.buildings if number == building_number}
+        if len(holders) == 1:
+            estate_id = holders.pop()
+            return next(e for e in self.estates if e.id == estate_id)
+        if not self.estates:
+            raise _PlaceError("estate", "未写明小区，且本社区还没有小区，请在住址中写明小区名称")
+        raise _PlaceError("estate", "未写明小区，本社区有多个小区，无法确定是哪一个，请在住址中写明小区名称")
+
+    def _create(self, kind, key, data, label):
+        if not self.may_create:
+            raise _PlaceError("address", f"{label}在本社区不存在，请社区书记/主任先在“小区楼栋”中添加，或由其导入")
+        if not self.commit:
+            if key not in self._planned:
+                self._planned[key] = _Planned(kind, data)
+                self.created.append(label)
+            return self._planned[key]
+        from shequ.places.services import place_create
+
+        place = place_create(actor=self.actor, kind=kind, data=data)
+        self.created.append(label)
+        if kind == "estate":
+            self.estates.append(place)
+        return place
+
+    def resolve(self, address):
+        number = place_number(address.building, BUILDING_SUFFIXES)
+        estate = self._estate(address.estate, number)
+        if not number:
+            raise _PlaceError("building", "未写明楼号")
+        building = self.buildings.get((estate.id, number))
+        if building is None:
+            building = self._create("building", (estate.id, number), {"estate": estate, "number": number[:20]},
+                                    f"{estate.name}{number}号楼")
+            if self.commit:
+                self.buildings[(estate.id, number)] = building
+        entrance = None
+        if address.entrance:
+            entrance_number = place_number(address.entrance, ENTRANCE_SUFFIXES)
+            entrance = self.entrances.get((building.id, entrance_number))
+            if entrance is None:
+                entrance = self._create("entrance", (building.id, entrance_number),
+                                        {"building": building, "number": entrance_number[:10]},
+                                        f"{estate.name}{number}号楼{entrance_number}单元")
+                if self.commit:
+                    self.entrances[(building.id, entrance_number)] = entrance
+        return estate, building, entrance
+
+
+class _Planned:
+    """A place a preview would create: enough to resolve the rows below it."""
+
+    _next = 0
+
+    def __init__(self, kind, data):
+        _Planned._next -= 1
+        self.id = _Planned._next
+        self.kind = kind
+        self.name = data.get("name", "")
+        self.number = data.get("number", "")
+        self.grid_id = None
+        self.resident_group_id = None
+        self.community_id = None
+        self.label = f"{self.number}号楼" if kind == "building" else f"{self.number}单元"
+
+
+class _PlaceError(Exception):
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class _Ids:
+    """Primary keys handed out before the rows are inserted, so inserts need not return them."""
+
+    def __init__(self):
+        self.next = {}
+
+    def take(self, model, count):
+        if not count:
+            return []
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                               [table, count])
+                return [row[0] for row in cursor.fetchall()]
+            if connection.vendor != "sqlite":
+                raise ApplicationError("导入只支持 SQLite 和 PostgreSQL 数据库")
+            if table not in self.next:
+                # The import's transaction holds SQLite's write lock, so nobody else takes ids meanwhile.
+                cursor.execute(f'SELECT MAX(id) FROM "{table}"')  # noqa: S608
+                highest = cursor.fetchone()[0] or 0
+                cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+                row = cursor.fetchone()
+                self.next[table] = max(highest, row[0] if row else 0) + 1
+        first = self.next[table]
+        self.next[table] = first + count
+        return list(range(first, first + count))
+
+
+def _insert_sql(model, attnames):
+    fields = [model._meta.get_field(a) for a in attnames]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+
+
+def _bulk_insert(model, attnames, rows):
+    """One executemany (SQLite) or one COPY (PostgreSQL) for the rows, whatever their number."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(model._meta.get_field(a).column) for a in attnames)
+            with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+                copy.write(_copy_text(rows))
+        else:
+            cursor.executemany(_insert_sql(model, attnames), rows)
+
+
+# PostgreSQL text cannot hold NUL, which a pasted cell may carry: it is dropped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": None})
+
+
+def _copy_value(value):
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, int):
+        return str(value)
+    return value.isoformat()  # dates and aware datetimes
+
+
+def _copy_text(rows):
+    """Rows in COPY's text format: PostgreSQL parses it in C, where write_row would dump value by value."""
+    return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows).encode()
+
+
+class _IndexHold:
+    """SQLite inserts into every index of a table for every row, at a random place when the key is a hash
+    or a name, which costs several times the row itself. For a large import into a smaller table, the
+    indexes the import does not read are dropped inside its transaction and rebuilt from sorted data
+    (CREATE INDEX, from the exact SQL SQLite stored for them) before it commits; a rollback brings them
+    back untouched, and readers meanwhile see the committed tables with their indexes. The blind index of
+    ID numbers stays, because every batch looks duplicates up in it; name pieces of renamed residents
+    are rewritten after the rebuild (see _Importer.renamed). Name pieces keep their indexes: a few
+    thousand distinct pieces, each appended to at its end, mostly stay in the page cache, and for a
+    million residents keeping them measured the same as rebuilding them from five million rows."""
+
+    MIN_ROWS = 20_000
+    RANDOM_COLUMNS = {
+        Resident._meta.db_table: {"name", "name_pinyin", "name_initials", "birth_date", "id_tail4_hash",
+                                  "id_tail6_hash", "phone_tail4_hash", "phone_hash", "community_id", "grid_id",
+                                  "building_id", "resident_group_id", "household_id"},
+    }
+
+    def __init__(self):
+        self.dropped = []
+
+    def hold(self, expected_rows):
+        if connection.vendor != "sqlite" or expected_rows < self.MIN_ROWS:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT MAX(id) FROM {Resident._meta.db_table}")  # noqa: S608
+            existing = cursor.fetchone()[0] or 0
+            if existing > expected_rows:
+                return
+            for table, columns in self.RANDOM_COLUMNS.items():
+                cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                               "AND sql IS NOT NULL", [table])
+                for name, sql in cursor.fetchall():
+                    cursor.execute(f"PRAGMA index_info({connection.ops.quote_name(name)})")
+                    if {row[2] for row in cursor.fetchall()} & columns:
+                        self.dropped.append(sql)
+                        cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+
+    def restore(self):
+        with connection.cursor() as cursor:
+            for sql in self.dropped:
+                cursor.execute(sql)
+        self.dropped = []
+
+
+RESIDENT_COLUMNS = [
+    "id", "community_id", "household_id", "grid_id", "resident_group_id", "building_id", "name", "name_pinyin",
+    "name_initials", "sex", "birth_date", "ethnicity", "id_number_enc", "id_number_hash", "id_tail4_hash",
+    "id_tail6_hash", "id_number_masked", "phone_enc", "phone_hash", "phone_tail4_hash", "phone_masked", "relation",
+    "residence_status", "floating_registered_on", "floating_expires_on", "political_status", "education",
+    "employment", "marital_status", "status", "moved_in_on", "notes", "created_at", "updated_at",
+]
+HOUSEHOLD_COLUMNS = [
+    "id", "community_id", "number", "estate_id", "building_id", "entrance_id", "room", "address", "household_type",
+    "housing", "phone_enc", "phone_hash", "phone_masked", "grid_id", "resident_group_id", "placement_overridden",
+    "status", "registered_on", "member_count", "created_at", "updated_at",
+]
+# Fields an update from a roster row may change; the rest (household, status, dates of events) stay.
+UPDATABLE = ["name", "name_pinyin", "name_initials", "ethnicity", "relation", "residence_status",
+             "political_status", "education", "employment", "marital_status", "moved_in_on",
+             "floating_registered_on", "floating_expires_on", "notes", "phone_enc", "phone_hash",
+             "phone_tail4_hash", "phone_masked"]
+_DATE_FIELDS = ("birth_date", "moved_in_on", "floating_registered_on", "floating_expires_on")
+GRAM_COLUMNS = ["gram", "community_id", "resident_id"]
+_RESIDENT_ROW = itemgetter(*RESIDENT_COLUMNS)
+
+
+class _Importer:
+    """Reads the job's file once, in batches. commit=False only checks (preview); commit=True writes."""
+
+    def __init__(self, job, actor, *, commit, signals=None, on_progress=None):
+        self.job = job
+        self.actor = actor
+        self.commit = commit
+        self.signals = signals
+        self.on_progress = on_progress
+        self.policy = job.duplicate_policy
+        self.community = job.community
+        self.roster = job_roster(job)
+        self.headers = {c["column"]: c["header"] for c in job.headers}
+        mapping = job.mapping or {}
+        self.columns = [(_column_index(letter), field) for letter, field in mapping.items()]
+        self.letter_of = {field: letter for letter, field in mapping.items()}
+        self.mapped = set(mapping.values())
+        self.fill_columns = [_column_index(letter) for letter, field in mapping.items() if field in HOUSEHOLD_FIELDS]
+        self.id_column = _column_index(self.letter_of["id_number"]) if "id_number" in self.letter_of else None
+        self.places = _Places(self.community, actor, commit=commit)
+        self.ids = _Ids()
+        self.index_hold = _IndexHold()
+        # With no resident anywhere before the import, the file's own duplicates (seen_ids) are all there is.
+        self.registry_was_empty = not Resident.objects.exists()
+        self.seen_ids = set()
+        self.current = None
+        self.batch_numbers = {}  # 户号 → household of this batch, for members listed apart from their household
+        self.counts = {"total": 0, "created": 0, "updated": 0, "rejected": 0, "duplicates": 0,
+                       "households_created": 0, "households_joined": 0}
+        self.items = []
+        self.truncated = False
+        self.precision_lost = []  # the first 200 rows whose ID number lost its last digits in Excel
+        self.precision_lost_count = 0
+        self.duplicates = []
+        self.changes = []
+        self.created_ids = []
+        self.renamed = {}  # resident id → new name
+        self.batch_number = 0
+        self.rejected = _RejectedWriter(job, self.id_column) if commit else None
+        self.total_estimate = job.total_rows or max((self.roster.estimated_rows() or 0) - job.header_row, 0)
+        self.now = timezone.now()
+        self.today = date.today()
+        ops = connection.ops
+        self.adapt_date = ops.adapt_datefield_value
+        self.now_db = ops.adapt_datetimefield_value(self.now)
+        self.today_db = ops.adapt_datefield_value(self.today)
+        self.auto_number_base = None
+
+    # -- driving -------------------------------------------------------------------
+
+    def run(self):
+        if self.commit:
+            self.index_hold.hold(self.total_estimate)
+        batch = []
+        for number, cells in self.roster.data_rows(self.job.header_row, self.fill_columns):
+            row = self._read(number, cells)
+            if len(batch) >= BATCH_SIZE and (row.draft is not batch[-1].draft or len(batch) >= 2 * BATCH_SIZE):
+                self._batch(batch)
+                batch = []
+                self.batch_numbers = {row.draft.number: row.draft} if row.draft.number else {}
+            batch.append(row)
+        if batch:
+            self._batch(batch)
+        if self.rejected is not None:
+            self.rejected.finish()
+        if self.index_hold.dropped:
+            self.index_hold.restore()
+        if self.renamed:
+            self._rewrite_renamed_grams()
+        return {
+            "items": self.items, "truncated": self.truncated, "counts": dict(self.counts),
+            "precision_lost_rows": self.precision_lost, "precision_lost_count": self.precision_lost_count,
+            "duplicates": self.duplicates[:MAX_STORED_PROBLEMS], "new_places": self.places.created[:200],
+            "duplicate_policy": str(self.policy),
+        }
+
+    def _batch(self, rows):
+        self.batch_number += 1
+        if self.commit and self.signals is not None and self.signals.cancelled():
+            raise ImportCancelled
+        self._check_duplicates(rows)
+        self._resolve_households(rows)
+        if self.commit:
+            self._write(rows)
+        else:
+            self._count(rows)
+        for row in rows:
+            if row.errors:
+                self._reject(row)
+        self.counts["total"] += len(rows)
+        processed = self.counts["total"]
+        total = max(self.total_estimate, processed)
+        if self.commit and self.signals is not None:
+            self.signals.progress(processed, total)
+        if self.on_progress is not None:
+            self.on_progress(processed, total)
+
+    # -- one row ----------------------------------------------------------------------
+
+    def _read(self, number, cells):
+        raw = {}
+        width = len(cells)
+        for index, field in self.columns:
+            value = cells[index] if index < width else ""
+            # Text goes to validation as it is (validation normalises it); numbers and dates are prepared.
+            raw[field] = value if value.__class__ is str else field_value(field, value)
+        row = _Row(number, cells, raw)
+        id_raw = raw.get("id_number")
+        values, errors = validate_person(raw, require_id=bool(id_raw) or not raw.get("birth_date"))
+        row.values = values
+        row.errors = list(errors.items())
+        if errors.get("id_number") == PRECISION_LOST_MESSAGE:
+            self.precision_lost_count += 1
+            if len(self.precision_lost) < 200:
+                self.precision_lost.append(number)
+        row.is_head = values.get("relation") == Relation.HEAD
+        self._assign_household(row)
+        return row
+
+    def _assign_household(self, row):
+        raw = row.raw
+        number = normalize_text(raw.get("household_number")) if "household_number" in self.mapped else ""
+        current = self.current
+        if number:
+            # Same 户号 as the rows above, or as an earlier household of this batch.
+            known = current if current is not None and current.number == number else self.batch_numbers.get(number)
+            if known is not None:
+                row.draft = known
+                return
+        elif current is not None and not row.is_head:
+            # No 户号: a member row (not 户主) with the same or no address belongs to the household above.
+            address = self._address(row, record_errors=False)
+            key = (address.estate, address.building, address.entrance, address.room) if address else None
+            if key is None or key == current.address_key:
+                row.draft = current
+                return
+        errors = []
+        address = self._address(row, record_errors=True, errors=errors)
+        household_type = _choice(HouseholdType, normalize_text(raw.get("household_type")))
+        if household_type is None:
+            errors.append(("household_type", f"户类型“{raw.get('household_type')}”无法识别，可选："
+                           + "、".join(label for _, label in HouseholdType.choices)))
+        housing = _choice(Housing, normalize_text(raw.get("housing")))
+        if housing is None:
+            errors.append(("housing", f"住房性质“{raw.get('housing')}”无法识别，可选："
+                           + "、".join(label for _, label in Housing.choices)))
+        if len(number) > 32:
+            errors.append(("household_number", "户号不能超过32个字符"))
+        draft = _Draft(number, address, household_type or HouseholdType.RESIDENT, housing or Housing.OWNED, row.number)
+        draft.errors = errors
+        self.current = row.draft = draft
+        if number:
+            self.batch_numbers[number] = draft
+
+    def _address(self, row, *, record_errors, errors=None):
+        raw = row.raw
+        parsed = None
+        text = raw.get("address", "")
+        if text:
+            parsed = parse_address(text)
+            if parsed is None and record_errors:
+                errors.append(("address", f"住址“{text}”无法识别，请写成“和平家园3号楼2单元501室”或“3-2-501”的形式"))
+        parts = {k: normalize_text(raw.get(k, "")) for k in ("estate", "building", "entrance", "room")}
+        if not parsed and not any(parts.values()):
+            return None
+        base = parsed or Address("", "", "", "")
+        return Address(
+            estate=parts["estate"] or base.estate,
+            building=place_number(parts["building"], BUILDING_SUFFIXES) or base.building,
+            entrance=place_number(parts["entrance"], ENTRANCE_SUFFIXES) or base.entrance,
+            room=place_number(parts["room"], ROOM_SUFFIXES)[:20] or base.room,
+        )
+
+    # -- per batch ------------------------------------------------------------------------
+
+    def _check_duplicates(self, rows):
+        by_hash = {}
+        for row in rows:
+            if row.errors or not row.values.get("id_number"):
+                continue
+            number = row.values["id_number"]
+            key = int(number[:17]) * 11 + (10 if number[17] == "X" else int(number[17]))
+            if key in self.seen_ids:
+                row.errors.append(("id_number", "与本文件中前面的行身份证号重复，同一人只能导入一次"))
+                continue
+            self.seen_ids.add(key)
+            row.protected = protect_id_number(number) if self.commit else {"id_number_hash": id_number_hash(number)}
+            by_hash[row.protected["id_number_hash"]] = row
+        if not by_hash or self.registry_was_empty:
+            return
+        existing = (Resident.objects.filter(id_number_hash__in=list(by_hash))
+                    .exclude(status=ResidentStatus.MOVED_OUT)
+                    .values("id", "id_number_hash", "community_id", "community__name", "status", "household_id",
+                            "id_number_masked", "birth_date", *UPDATABLE))
+        for found in existing:
+            row = by_hash.get(found["id_number_hash"])
+            if row is None or row.existing is not None:
+                continue
+            row.existing = found
+            self.counts["duplicates"] += 1
+            if len(self.duplicates) < MAX_STORED_PROBLEMS:
+                self.duplicates.append({"row": row.number, "resident_id": found["id"], "name": found["name"],
+                                        "id_number": found["id_number_masked"],
+                                        "community": found["community__name"]})
+            if found["community_id"] != self.community.id:
+                row.errors.append(("id_number", f"身份证号已在“{found['community__name']}”登记（居民编号 "
+                                                f"{found['id']}），不能重复导入，请先由该社区办理迁出"))
+            elif found["status"] == ResidentStatus.DECEASED:
+                row.errors.append(("id_number", f"该身份证号对应的居民（居民编号 {found['id']}）已登记死亡，未导入"))
+            elif self.policy != DuplicatePolicy.UPDATE:
+                row.errors.append(("id_number", f"身份证号已登记（居民编号 {found['id']}，{found['name']}）；"
+                                                "按“列为问题行”处理，未导入"))
+
+    def _resolve_households(self, rows):
+        pending = []
+        for row in rows:
+            draft = row.draft
+            if row.errors or row.existing is not None:
+                continue
+            if draft.errors:
+                row.errors.extend(draft.errors)
+                continue
+            if not draft.resolved:
+                draft.resolved = True
+                pending.append(draft)
+        if not pending:
+            return
+        numbers = {d.number for d in pending if d.number}
+        by_number = {}
+        if numbers:
+            for h in Household.objects.filter(community=self.community, number__in=numbers).values(
+                    "id", "number", "status", "grid_id", "resident_group_id", "building_id"):
+                by_number[h["number"]] = h
+        addressed = []
+        for draft in pending:
+            if draft.number and draft.number in by_number:
+                found = by_number[draft.number]
+                if found["status"] != HouseholdStatus.LIVING:
+                    draft.errors.append(("household_number", f"户号“{draft.number}”对应的户已迁出或注销"))
+                else:
+                    draft.household = found | {"new": False}
+                continue
+            if draft.address is None:
+                draft.errors.append(("address", "缺少住址：新登记的户须写明小区、楼号和门牌号"))
+                continue
+            try:
+                estate, building, entrance = self.places.resolve(draft.address)
+            except _PlaceError as error:
+                draft.errors.append((error.field, error.message))
+                continue
+            draft.place = (estate, building, entrance)
+            if not draft.number:
+                addressed.append(draft)
+        self._match_addresses(addressed)
+        for row in rows:
+            if not row.errors and row.existing is None and row.draft.errors:
+                row.errors.extend(row.draft.errors)
+
+    def _match_addresses(self, drafts):
+        """Households without a 户号 join a living household already registered at the same address."""
+        real = [d for d in drafts if d.place[1].id > 0]
+        if not real:
+            return
+        found = {}
+        rooms = {d.address.room for d in real}
+        for h in Household.objects.filter(
+                community=self.community, status=HouseholdStatus.LIVING,
+                building_id__in={d.place[1].id for d in real}, room__in=rooms).values(
+                "id", "number", "status", "grid_id", "resident_group_id", "building_id", "entrance_id", "room"):
+            found.setdefault((h["building_id"], h["entrance_id"], h["room"]), h)
+        for draft in real:
+            estate, building, entrance = draft.place
+            match = found.get((building.id, entrance.id if entrance else None, draft.address.room))
+            if match is not None:
+                draft.household = match | {"new": False}
+
+    def _count(self, rows):
+        """Preview: what the commit would do."""
+        for row in rows:
+            if row.errors:
+                continue
+            if row.existing is not None:
+                self.counts["updated"] += 1
+                continue
+            draft = row.draft
+            if draft.household is None:
+                draft.household = {"id": None, "new": True}
+                self.counts["households_created"] += 1
+            self.counts["created"] += 1
+
+    def _write(self, rows):
+        creates = [r for r in rows if not r.errors and r.existing is None]
+        updates = [r for r in rows if not r.errors and r.existing is not None]
+        self._create_households(creates)
+        self._create_residents(creates)
+        self._update_residents(updates)
+
+    def _create_households(self, creates):
+        """Households first seen in this batch, created with their member count of this batch."""
+        new_drafts, members = [], {}
+        for row in creates:
+            draft = row.draft
+            if draft.household is None:
+                draft.household = {"new": True, "batch": self.batch_number}
+                new_drafts.append(draft)
+            members[draft] = members.get(draft, 0) + 1
+        if not new_drafts:
+            return
+        ids = self.ids.take(Household, len(new_drafts))
+        auto = [d for d in new_drafts if not d.number]
+        if auto:
+            self._auto_numbers(auto)
+        rows = []
+        for draft, household_id in zip(new_drafts, ids, strict=True):
+            estate, building, entrance = draft.place
+            room = draft.address.room
+            draft.household.update(id=household_id, grid_id=building.grid_id,
+                                   resident_group_id=building.resident_group_id, building_id=building.id)
+            rows.append((
+                household_id, self.community.id, draft.number, estate.id, building.id,
+                entrance.id if entrance else None, room, household_address(estate, building, entrance, room)[:200],
+                draft.household_type, draft.housing, "", "", "", building.grid_id, building.resident_group_id,
+                False, HouseholdStatus.LIVING, self.today_db, members[draft], self.now_db, self.now_db,
+            ))
+        _bulk_insert(Household, HOUSEHOLD_COLUMNS, rows)
+        self.counts["households_created"] += len(new_drafts)
+
+    def _auto_numbers(self, drafts):
+        """H + 8 digits, as households registered by hand get, skipping numbers already taken."""
+        if self.auto_number_base is None:
+            last = Household.objects.filter(community=self.community).order_by("-id").values_list("id", flat=True).first()
+            self.auto_number_base = (last or 0) + 1
+        candidates = [f"H{self.auto_number_base + i:08d}" for i in range(len(drafts) * 2)]
+        taken = set(Household.objects.filter(community=self.community, number__in=candidates)
+                    .values_list("number", flat=True))
+        free = (n for n in candidates if n not in taken)
+        for draft in drafts:
+            draft.number = next(free)
+        self.auto_number_base += len(candidates)
+
+    def _create_residents(self, creates):
+        if not creates:
+            return
+        ids = self.ids.take(Resident, len(creates))
+        community_id = self.community.id
+        adapt = self.adapt_date
+        now = self.now_db
+        blank_id = protect_id_number("")
+        blank_phone = protect_phone("")
+        defaults = _RESIDENT_DEFAULTS
+        resident_rows, gram_rows, increments = [], [], {}
+        for row, resident_id in zip(creates, ids, strict=True):
+            draft = row.draft
+            household = draft.household
+            values = row.values
+            if "relation" not in values:
+                values["relation"] = (Relation.HEAD if draft.members == 0 and household.get("new")
+                                      else Relation.OTHER_RELATIVE)
+            draft.members += 1
+            household_id = household["id"]
+            if household.get("batch") != self.batch_number:  # created earlier, or registered before the import
+                increments[household_id] = increments.get(household_id, 0) + 1
+            record = defaults.copy()
+            record.update(values)
+            record.update(row.protected or blank_id)
+            phone = values.get("phone")
+            record.update(protect_phone(phone) if phone else blank_phone)
+            record["name_pinyin"] = record["name_pinyin"][:120]
+            record["name_initials"] = record["name_initials"][:50]
+            for name in _DATE_FIELDS:
+                value = record[name]
+                if value is not None:
+                    record[name] = adapt(value)
+            record["id"] = resident_id
+            record["community_id"] = community_id
+            record["household_id"] = household_id
+            record["grid_id"] = household["grid_id"]
+            record["resident_group_id"] = household["resident_group_id"]
+            record["building_id"] = household["building_id"]
+            record["created_at"] = record["updated_at"] = now
+            resident_rows.append(_RESIDENT_ROW(record))
+            for gram in name_grams(values["name"]):
+                gram_rows.append((gram, community_id, resident_id))
+        _bulk_insert(Resident, RESIDENT_COLUMNS, resident_rows)
+        _bulk_insert(NameGram, GRAM_COLUMNS, gram_rows)
+        if increments:
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {connection.ops.quote_name(Household._meta.db_table)} "
+                    "SET member_count = member_count + %s WHERE id = %s",
+                    [(count, household_id) for household_id, count in increments.items()])
+        self.counts["created"] += len(creates)
+        self._note_ids(ids)
+
+    def _note_ids(self, ids):
+        for resident_id in ids:
+            if self.created_ids and self.created_ids[-1][1] == resident_id - 1:
+                self.created_ids[-1][1] = resident_id
+            else:
+                self.created_ids.append([resident_id, resident_id])
+
+    def created_ranges(self):
+        return self.created_ids[:1000]
+
+    def _update_residents(self, updates):
+        if not updates:
+            return
+        params = []
+        for row in updates:
+            old = row.existing
+            values = row.values
+            new = {name: old[name] for name in UPDATABLE}
+            for name in ("name", "name_pinyin", "name_initials", "residence_status", "political_status",
+                         "education", "employment", "marital_status", "moved_in_on", "floating_registered_on",
+                         "floating_expires_on", "notes", "relation"):
+                if name in values:
+                    new[name] = values[name]
+            if row.raw.get("ethnicity") not in (None, "") and "ethnicity" in values:
+                new["ethnicity"] = values["ethnicity"]
+            if values.get("phone"):
+                new.update(protect_phone(values["phone"]))
+            changes = {name: {"from": _plain(old[name]), "to": _plain(new[name])} for name in UPDATABLE
+                       if not name.startswith("phone_") and old[name] != new[name]
+                       and not (old[name] in (None, "") and new[name] in (None, ""))}
+            if old["phone_hash"] != new["phone_hash"]:
+                changes["phone"] = {"from": old["phone_masked"], "to": new["phone_masked"]}
+            else:
+                new.update({name: old[name] for name in UPDATABLE if name.startswith("phone_")})
+            if not changes:
+                continue
+            if len(self.changes) < AUDIT_CHANGES_LIMIT:
+                self.changes.append({"resident": old["id"], "row": row.number, "changes": changes})
+            if "name" in changes:
+                self.renamed[old["id"]] = new["name"]
+            for name in _DATE_FIELDS:
+                if new.get(name) is not None:
+                    new[name] = self.adapt_date(new[name])
+            params.append((*[new[name] for name in UPDATABLE], self.now_db, old["id"]))
+        self.counts["updated"] += len(updates)
+        if not params:
+            return
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(Resident._meta.get_field(name).column)} = %s" for name in UPDATABLE)
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {quote(Resident._meta.db_table)} SET {assignments}, "  # noqa: S608
+                               f"{quote('updated_at')} = %s WHERE id = %s", params)
+
+    def _rewrite_renamed_grams(self):
+        """Name pieces of residents an update renamed, rewritten once all rows are in."""
+        renamed = list(self.renamed.items())
+        for start in range(0, len(renamed), BATCH_SIZE):
+            chunk = renamed[start:start + BATCH_SIZE]
+            NameGram.objects.filter(resident_id__in=[resident_id for resident_id, _ in chunk]).delete()
+            _bulk_insert(NameGram, GRAM_COLUMNS, [(gram, self.community.id, resident_id)
+                                                  for resident_id, name in chunk for gram in name_grams(name)])
+
+    # -- problems ---------------------------------------------------------------------------
+
+    def _where(self, field):
+        letter = self.letter_of.get(field)
+        if field in ("building", "estate", "entrance", "room") and letter is None:
+            letter = self.letter_of.get("address")
+        if field == "address" and letter is None:
+            for alternative in ("building", "estate", "room"):
+                letter = self.letter_of.get(alternative)
+                if letter:
+                    break
+        return letter, (self.headers.get(letter) if letter else FIELD_LABELS.get(field) or FIELDS.get(field, field))
+
+    def _reject(self, row):
+        self.counts["rejected"] += 1
+        parts = []
+        seen = set()
+        for field, message in row.errors:
+            if (field, message) in seen:
+                continue
+            seen.add((field, message))
+            letter, header = self._where(field)
+            place = f"{letter}列（{header}）" if letter else f"{header}"
+            parts.append(f"{place}：{message}")
+            if len(self.items) < MAX_STORED_PROBLEMS:
+                self.items.append({"row": row.number, "column": letter or "", "header": header, "field": field,
+                                   "message": message})
+            else:
+                self.truncated = True
+        if self.rejected is not None:
+            self.rejected.add(row.cells, f"原表第{row.number}行：" + "；".join(parts))
+
+    def save_rejected_file(self):
+        return self.rejected.save() if self.rejected is not None else None
+
+    def discard_temporary_files(self):
+        if self.rejected is not None:
+            self.rejected.discard()
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _column_index(letter):
+    index = 0
+    for char in letter:
+        index = index * 26 + (ord(char) - 64)
+    return index - 1
+
+
+def _resident_defaults():
+    defaults = {}
+    for name in RESIDENT_COLUMNS:
+        field = Resident._meta.get_field(name)
+        defaults[name] = field.get_default() if field.has_default() or not field.null else None
+    defaults["status"] = str(ResidentStatus.PRESENT)
+    defaults["ethnicity"] = "汉族"
+    return defaults
+
+
+_RESIDENT_DEFAULTS = _resident_defaults()
+
+
+class _RejectedWriter:
+    """Rejected rows as they were in the file, plus 错误说明, streamed to an xlsx (constant memory)."""
+
+    def __init__(self, job, id_column):
+        import xlsxwriter
+
+        self.job = job
+        handle, self.path = tempfile.mkstemp(suffix=".xlsx", prefix="shequ-rejected-")
+        os.close(handle)
+        self.workbook = xlsxwriter.Workbook(self.path, {
+            "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+            "strings_to_urls": False})
+        self.sheet = self.workbook.add_worksheet("问题行")
+        self.date_format = self.workbook.add_format({"num_format": "yyyy-mm-dd"})
+        bold = self.workbook.add_format({"bold": True, "bg_color": "#FDE9D9"})
+        header_cells = [""] * (max((_column_index(c["column"]) for c in job.headers), default=-1) + 1)
+        for c in job.headers:
+            header_cells[_column_index(c["column"])] = c["header"]
+        self.width = len(header_cells)
+        text = self.workbook.add_format({"num_format": "@"})
+        if id_column is not None:
+            self.sheet.set_column(id_column, id_column, 22, text)
+        self.sheet.set_column(self.width, self.width, 60)
+        self.sheet.write_row(0, 0, [*header_cells, REJECTED_COLUMN], bold)
+        self.count = 0
+        self.closed = False
+
+    def add(self, cells, message):
+        self.count += 1
+        row = self.count
+        for col, value in enumerate(cells[: self.width]):
+            if value in ("", None):
+                continue
+            if isinstance(value, bool):
+                self.sheet.write_boolean(row, col, value)
+            elif isinstance(value, int | float):
+                self.sheet.write_number(row, col, value)
+            elif isinstance(value, date):
+                self.sheet.write_datetime(row, col, value, self.date_format)
+            else:
+                self.sheet.write_string(row, col, str(value))
+        self.sheet.write_string(row, self.width, message)
+
+    def finish(self):
+        if not self.closed:
+            self.closed = True
+            self.workbook.close()
+
+    def discard(self):
+        self.finish()
+        Path(self.path).unlink(missing_ok=True)
+
+    def save(self):
+        try:
+            if not self.count:
+                return None
+            stem = Path(self.job.file_name).stem[:80]
+            field = ImportJob._meta.get_field("rejected_file")
+            with open(self.path, "rb") as handle:
+                name = field.generate_filename(self.job, f"{stem}-问题行.xlsx")
+                return field.storage.save(name, File(handle), max_length=field.max_length)
+        finally:
+            Path(self.path).unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# The template
+# ------------------------------------------------------------------------------------------------
+
+TEMPLATE_COLUMNS = ["household_number", "name", "relation", "id_number", "phone", "ethnicity", "address",
+                    "residence_status", "political_status", "education", "employment", "marital_status",
+                    "household_type", "housing", "notes"]
+TEMPLATE_SAMPLE = ["001", "张建国", "户主", "11010519491231002X", "13800001234", "汉族", "和平家园3号楼2单元501室",
+                   "户籍在本社区", "群众", "高中/中专", "离退休", "已婚", "常住", "自有", ""]
+
+
+def import_template_xlsx():
+    """The import template: Chinese headers, a sample row, the ID column as text, and a sheet of notes."""
+    import io
+
+    import xlsxwriter
+
+    from .choices import Education, Employment, MaritalStatus, PoliticalStatus, Relation, ResidenceStatus
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
+    sheet = workbook.add_worksheet("居民信息")
+    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"})
+    required = workbook.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1, "align": "center"})
+    text = workbook.add_format({"num_format": "@"})
+    labels = {"id_number": "身份证号", "phone": "手机号"}
+    for col, field in enumerate(TEMPLATE_COLUMNS):
+        label = labels.get(field, FIELDS[field])
+        sheet.write_string(0, col, label, required if field in ("name", "id_number", "address") else header)
+        sheet.set_column(col, col, 22 if field in ("id_number", "address") else 12,
+                         text if field in ("id_number", "phone", "household_number") else None)
+    for col, value in enumerate(TEMPLATE_SAMPLE):
+        sheet.write_string(1, col, value, text if TEMPLATE_COLUMNS[col] in ("id_number", "phone") else None)
+    sheet.freeze_panes(1, 0)
+    choices = {"relation": Relation, "residence_status": ResidenceStatus, "political_status": PoliticalStatus,
+               "education": Education, "employment": Employment, "marital_status": MaritalStatus,
+               "household_type": HouseholdType, "housing": Housing}
+    for col, field in enumerate(TEMPLATE_COLUMNS):
+        if field in choices:
+            sheet.data_validation(1, col, 100000, col, {
+                "validate": "list", "source": [label for _, label in choices[field].choices],
+                "error_type": "warning"})
+    notes = workbook.add_worksheet("填写说明")
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    notes.set_column(0, 0, 16)
+    notes.set_column(1, 1, 90)
+    lines = [
+        ("总体", "第一行为表头，从第二行起每行一人；同一户的成员写在相邻的行，户号相同（或第一人为户主，其余成员紧随其后）。"
+                 "表头上方可以有标题行，列的顺序可以调整。橙色表头为必填。"),
+        ("身份证号", "18位（或旧版15位），末位 X 大小写均可。请把该列设为“文本”格式：以数字存储的身份证号会被 Excel "
+                   "截成科学计数法并丢失最后几位，导入时会被列为问题行。"),
+        ("户号", "可不填：不填时按“与户主关系”为户主的行开始新的一户，或按住址相同分户，系统自动编号。"),
+        ("住址", "写成“小区名+楼号+单元+门牌”，如“和平家园3号楼2单元501室”，或“3-2-501”；也可以分成小区、楼号、单元、"
+               "门牌号四列。"),
+        ("与户主关系", "、".join(label for _, label in Relation.choices)),
+        ("居住状况", "、".join(label for _, label in ResidenceStatus.choices)),
+        ("政治面貌", "、".join(label for _, label in PoliticalStatus.choices)),
+        ("文化程度", "、".join(label for _, label in Education.choices)),
+        ("就业状况", "、".join(label for _, label in Employment.choices)),
+        ("婚姻状况", "、".join(label for _, label in MaritalStatus.choices)),
+        ("户类型", "、".join(label for _, label in HouseholdType.choices)),
+        ("住房性质", "、".join(label for _, label in Housing.choices)),
+        ("重复的身份证号", "导入前可选择：更新已登记居民的信息，或列为问题行不导入。"),
+        ("问题行", "有问题的行不会导入，其余行照常导入；导入完成后可下载“问题行”表格，修改后再次导入。"),
+        ("文件格式", "xlsx、xls、ods，或 UTF-8 / GBK 编码的 csv。"),
+    ]
+    notes.write_row(0, 0, ["项目", "说明"], header)
+    for index, (item, text_line) in enumerate(lines, start=1):
+        notes.write_string(index, 0, item, wrap)
+        notes.write_string(index, 1, text_line, wrap)
+    workbook.close()
+    return buffer.getvalue()
