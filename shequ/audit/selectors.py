@@ -14,6 +14,23 @@ VERB_LABELS = {
     "token_revoke": "撤销令牌",
     "membership_grant": "授予角色",
     "membership_revoke": "撤销角色",
+    "seed_demo": "生成演示数据",
+    "rotate_keys": "轮换加密密钥",
+    "household_register": "登记新户",
+    "resident_add": "添加成员",
+    "resident_correct": "更正信息",
+    "resident_move_out": "迁出",
+    "resident_death": "登记死亡",
+    "resident_transfer": "转户",
+    "household_split": "分户",
+    "household_merge": "合户",
+    "household_move_out": "整户迁出",
+    "tag_add": "添加标签",
+    "tag_end": "结束标签",
+    "import_upload": "上传导入文件",
+    "import_commit": "导入居民",
+    "import_cancel": "取消导入",
+    "export": "导出",
 }
 
 

@@ -3,17 +3,13 @@
 from django import template
 from django.core.exceptions import FieldDoesNotExist
 
+from shequ.audit.selectors import VERB_LABELS
+
 from ..choices import Relation, TagKind
 from ..models import Household, Resident
 
 register = template.Library()
 
-VERB_LABELS = {
-    "household_register": "登记新户", "resident_add": "添加成员", "resident_correct": "更正信息",
-    "resident_move_out": "迁出", "resident_death": "登记死亡", "resident_transfer": "转户",
-    "household_split": "分户", "household_merge": "合户", "household_move_out": "整户迁出",
-    "reveal": "查看敏感信息", "tag_add": "添加标签", "tag_end": "结束标签",
-}
 REVEALED = {"id_number": "身份证号", "phone": "手机号"}
 
 
