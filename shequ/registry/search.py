@@ -141,25 +141,28 @@ def _address_q(text, within):
         if match["room"]:
             q &= Q(household__room=match["room"])
         return q
-    # The same conditions, each as the ids of the few matching places of the caller's communities.
-    residents = Q()
-    if match["building"]:
-        buildings = within.limit(Building.objects.filter(number__in=_numbers(match["building"], "号楼")))
-        residents &= Q(building_id__in=buildings.values("id"))
+    # Within the caller's communities, from the narrowest place down: the entrances named (of the building
+    # named) → their households → their members; without an entrance, the residents of the buildings named.
+    # A household's entrance is in its building and a resident's building is the household's (services
+    # check both), so these are the people the joins above find.
     households = Q()
     if match["estate"]:
-        estates = within.limit(Estate.objects.filter(name__contains=match["estate"]))
+        estates = Estate.objects.filter(within.where(Q(name__contains=match["estate"])))
         households &= Q(estate_id__in=estates.values("id"))
-    if match["entrance"]:
-        entrances = within.limit(Entrance.objects.filter(number__in=_numbers(match["entrance"], "单元")))
-        households &= Q(entrance_id__in=entrances.values("id"))
     if match["room"]:
         households &= Q(room=match["room"])
-    if households:
-        found = Household.objects.filter(households)
-        if not (match["estate"] or match["entrance"]):
-            found = within.limit(found)  # a room alone: only the communities' households
-        residents &= Q(household_id__in=found.values("id"))
+    if match["entrance"]:
+        entrances = Entrance.objects.filter(within.where(Q(number__in=_numbers(match["entrance"], "单元"))))
+        if match["building"]:
+            entrances = entrances.filter(building__number__in=_numbers(match["building"], "号楼"))
+        households &= Q(entrance_id__in=entrances.values("id"))
+        residents = Q(household_id__in=Household.objects.filter(households).values("id"))
+    else:
+        buildings = Building.objects.filter(within.where(Q(number__in=_numbers(match["building"], "号楼"))))
+        residents = Q(building_id__in=buildings.values("id"))
+        if households:
+            households &= Q(building_id__in=buildings.values("id"))
+            residents &= Q(household_id__in=Household.objects.filter(within.where(households)).values("id"))
     return Q(id__in=Resident.objects.filter(residents).values("id"))
 
 
