@@ -1,16 +1,18 @@
 """One home page (工作台) per role. Each app contributes the figures its selectors can give."""
 
+from django.utils.translation import gettext_lazy as _
+
 from shequ.accounts.models import Role
 from shequ.places.selectors import place_summary
 
 ROLE_HOMES = {
-    Role.STREET_ADMIN: ("街道工作台", "core/home_street.html"),
-    Role.COMMUNITY_HEAD: ("社区工作台", "core/home_community.html"),
-    Role.COMMUNITY_WORKER: ("社工工作台", "core/home_worker.html"),
-    Role.GRID_WORKER: ("网格工作台", "core/home_grid.html"),
-    Role.SUPERVISOR: ("居务监督工作台", "core/home_supervisor.html"),
-    Role.RESIDENT: ("居民服务", "core/home_resident.html"),
-    Role.VOLUNTEER: ("志愿服务", "core/home_volunteer.html"),
+    Role.STREET_ADMIN: (_("街道工作台"), "core/home_street.html"),
+    Role.COMMUNITY_HEAD: (_("社区工作台"), "core/home_community.html"),
+    Role.COMMUNITY_WORKER: (_("社工工作台"), "core/home_worker.html"),
+    Role.GRID_WORKER: (_("网格工作台"), "core/home_grid.html"),
+    Role.SUPERVISOR: (_("居务监督工作台"), "core/home_supervisor.html"),
+    Role.RESIDENT: (_("居民服务"), "core/home_resident.html"),
+    Role.VOLUNTEER: (_("志愿服务"), "core/home_volunteer.html"),
 }
 
 

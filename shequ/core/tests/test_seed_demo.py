@@ -54,3 +54,19 @@ def test_demo_accounts_log_in_with_the_demo_password_and_land_on_their_homes():
         response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
         assert response.status_code == 302, (username, response.content.decode()[-500:])
         assert f'data-home="{role.value}"' in client.get("/").content.decode()
+
+
+def test_if_empty_skips_when_users_exist(db, world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from shequ.accounts.models import Role
+    from shequ.places.models import Community
+
+    world.user(Role.COMMUNITY_HEAD)
+    before = Community.objects.count()
+    out = StringIO()
+    call_command("seed_demo", "--if-empty", stdout=out)
+    assert Community.objects.count() == before
+    assert "跳过" in out.getvalue()
