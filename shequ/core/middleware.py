@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.utils import translation
 
 from shequ.core.context import current_ip, current_source
 from shequ.core.errors import ApplicationError, Forbidden, NotFound
@@ -29,3 +31,20 @@ class RequestContextMiddleware:
         if isinstance(exception, ApplicationError) and request.path.startswith("/api/"):
             return JsonResponse(exception.as_dict(), status=exception.status)
         return None
+
+
+class LanguageMiddleware:
+    """Chinese unless the user chose another language with the switch (a cookie). Unlike Django's
+    LocaleMiddleware, the browser's Accept-Language is ignored: office PCs often run English Windows."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

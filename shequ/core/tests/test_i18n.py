@@ -48,3 +48,9 @@ def test_chinese_is_the_default(world, login):
     nav = main_nav(response)
     assert "工作台" in nav
     assert "Workbench" not in nav
+
+
+def test_english_browser_still_gets_chinese_by_default(world, login):
+    client = login(world.user(Role.COMMUNITY_HEAD, username="head_accept_language"))
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-CN">' in response.content.decode()
