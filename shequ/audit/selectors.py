@@ -1,6 +1,7 @@
 from django.db.models import Q
 
 from shequ.core.errors import NotFound
+from shequ.core.pagination import keyset_page
 
 from .models import AuditEvent
 from .permissions import audit_scope, can_read_audit
@@ -57,9 +58,7 @@ def audit_event_list(actor, *, verb=None, target_type=None, actor_query=None, si
         events = events.filter(at__date__lte=until)
     if before_id:
         events = events.filter(id__lt=before_id)
-    page = list(events.order_by("-id")[: limit + 1])
-    next_before = page[limit - 1].id if len(page) > limit else None
-    return page[:limit], next_before
+    return keyset_page(events.order_by("-id"), limit)
 
 
 def audit_event_get(actor, event_id):

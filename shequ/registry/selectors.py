@@ -5,6 +5,7 @@ from django.db.models import Prefetch
 
 from shequ.audit.models import AuditEvent
 from shequ.core.errors import NotFound
+from shequ.core.pagination import keyset_page
 from shequ.core.scoping import actor_scope, scope_filter
 from shequ.places.models import Building, Entrance, Estate
 
@@ -59,15 +60,14 @@ def resident_list(actor, *, q="", community_id=None, grid_id=None, group_id=None
         residents = residents.filter(tags__kind=tag, tags__active=True)
     page = residents.filter(id__gt=after_id) if after_id else residents
     # What the list, the API and the export read of each row: the household (number, address) and the grid.
-    rows = list(page.select_related("household", "grid").order_by("id")[: limit + 1])
-    next_after = rows[limit - 1].id if len(rows) > limit else None
+    rows, next_after = keyset_page(page.select_related("household", "grid").order_by("id"), limit)
     if not with_count:
         count_label = ""
-    elif after_id is None and len(rows) <= limit:
+    elif after_id is None and next_after is None:
         count_label = _count_label(len(rows))  # the first page holds every match: no COUNT needed
     else:
         count_label = _bounded_count(residents)
-    return Page(rows[:limit], next_after, count_label, parsed.kind)
+    return Page(rows, next_after, count_label, parsed.kind)
 
 
 def _bounded_count(queryset):
@@ -123,8 +123,7 @@ def household_list(actor, *, community_id=None, building_id=None, after_id=None,
         households = households.filter(building_id=building_id)
     if after_id:
         households = households.filter(id__gt=after_id)
-    rows = list(households.select_related("estate", "building", "entrance", "grid").order_by("id")[: limit + 1])
-    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+    return keyset_page(households.select_related("estate", "building", "entrance", "grid").order_by("id"), limit)
 
 
 def household_find(actor, *, community_id, number):
