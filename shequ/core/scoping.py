@@ -48,17 +48,22 @@ def actor_scope(actor, roles=None):
     cache = actor.__dict__.setdefault("_shequ_scopes", {})
     key = frozenset(roles) if roles is not None else None
     if key not in cache:
-        cache[key] = _build_scope(memberships)
+        cache[key] = _build_scope(actor, memberships)
     return cache[key]
 
 
-def _build_scope(memberships):
+def _build_scope(actor, memberships):
     from shequ.places.models import Community
 
     street_ids = frozenset(m.street_id for m in memberships if m.street_id and not m.community_id)
     community_ids = {m.community_id for m in memberships if m.community_id and not m.grid_id}
     if street_ids:
-        community_ids |= set(Community.objects.filter(street_id__in=street_ids).values_list("id", flat=True))
+        # Asked once per request: scopes for different role sets share the street's communities.
+        streets = actor.__dict__.setdefault("_shequ_street_communities", {})
+        if street_ids not in streets:
+            streets[street_ids] = set(
+                Community.objects.filter(street_id__in=street_ids).values_list("id", flat=True))
+        community_ids |= streets[street_ids]
     grids = [m.grid for m in memberships if m.grid_id]
     return Scope(
         street_ids=street_ids,
