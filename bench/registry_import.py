@@ -12,7 +12,10 @@ xlsxwriter (constant_memory) as a roster with Chinese headers 户号 姓名 身�
 Ways, each in a child process of its own on its own copy of the freshly migrated SQLite database
 (--database-url: one database, emptied of residents and households between the ways):
   ours           registry.imports.import_file(actor=…, community=…, path=…, duplicate_policy="report");
-                 peak_rss_mb is the child's VmHWM; Resident count is checked to be N minus rejected rows;
+                 a large file is read by a second, forked process (registry/reading.py), so peak_rss_mb is
+                 the importing process's VmHWM PLUS the reading process's peak (ru_maxrss of children):
+                 an upper bound of what both held at once, reported apart as peak_rss_parts_mb;
+                 Resident count is checked to be N minus rejected rows;
   import_export  django-import-export ModelResource over Resident with its fastest documented settings
                  (use_bulk, skip_diff, force_init_instance, batch_size 1000, skip_admin_log), households
                  created beforehand (untimed), the file read with tablib as import-export does, each row
@@ -171,6 +174,7 @@ def run(args, temporary):
         "import_export_s": ie["seconds"],
         "floor_s": floor["seconds"],
         "peak_rss_mb": ours["peak_rss_mb"],
+        "peak_rss_parts_mb": ours["peak_rss_parts_mb"],
         "ours_rows_per_s": rate(ours["seconds"]),
         "import_export_rows_per_s": rate(ie["seconds"]),
         "floor_rows_per_s": rate(floor["seconds"]),
@@ -288,7 +292,12 @@ def phase_ours(args):
     counts = job_summary(job).get("counts", {})
     if job.status != "done":
         raise SystemExit(f"import ended {job.status}: {job.error_message}")
-    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "rejected": counts.get("rejected", 0),
+    import resource
+
+    importer = peak_rss_mb()
+    reader = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    return {"seconds": seconds, "peak_rss_mb": round(importer + reader, 1),
+            "peak_rss_parts_mb": {"importer": importer, "reader": reader}, "rejected": counts.get("rejected", 0),
             "created": counts.get("created"), "residents": Resident.objects.filter(community=community).count()}
 
 

@@ -7,8 +7,9 @@
 Data: fake.py households (about 600 a community, 2.66 people a household, so ~1,600 residents a
 community and N/1,600 communities, all in one street) written through registry.bulk.bulk_register into a
 freshly migrated SQLite database. The database is built once and kept under var/bench/, keyed by N, the
-seed and the generator's source, so later runs only search; --rebuild builds it again, --no-cache builds
-into a temporary file that is removed at the end, --database-url uses that database (built if empty).
+seed, the generator's source and the registry migrations, so later runs only search; --rebuild builds it
+again, --no-cache builds into a temporary file that is removed at the end, --database-url uses that
+database (built if empty).
 
 Queries: for each kind (name1 "王", name2 "建国", name3 "张建国", initials "zjg", phone_tail "5678",
 id_tail "123456", address "3号楼2单元") REPS different values drawn from the residents of one community,
@@ -66,8 +67,10 @@ def log(message):
 
 def fingerprint(seed):
     digest = hashlib.sha256(str(seed).encode())
-    for name in ("fake.py", "bulk.py"):
-        digest.update((ROOT / "shequ" / "registry" / name).read_bytes())
+    registry = ROOT / "shequ" / "registry"
+    # The generator, the writer and the schema (indexes) the database was built with.
+    for path in (registry / "fake.py", registry / "bulk.py", *sorted((registry / "migrations").glob("0*.py"))):
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 
 

@@ -30,6 +30,8 @@ _INVISIBLE_CHARS = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
 _NORMALIZE_TABLE = {code: code - _FULL_TO_HALF_OFFSET for code in range(_FULL_WIDTH_FIRST, _FULL_WIDTH_LAST + 1)}
 _NORMALIZE_TABLE[ord(_IDEOGRAPHIC_SPACE)] = ord(" ")
 _NORMALIZE_TABLE.update({ord(char): None for char in _INVISIBLE_CHARS})
+# Most cells need none of it: one regular-expression scan decides, cheaper than translating every cell.
+_NEEDS_NORMALIZING = re.compile(r"[\s\uff01-\uff5e\u3000\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def normalize_text(value: object) -> str:
@@ -39,8 +41,10 @@ def normalize_text(value: object) -> str:
     """
     if value is None:
         return ""
-    # str.split() without arguments splits on exactly the characters str.isspace() accepts.
-    text = "".join(str(value).translate(_NORMALIZE_TABLE).split())
+    text = value if value.__class__ is str else str(value)
+    if _NEEDS_NORMALIZING.search(text) is not None:
+        # str.split() without arguments splits on exactly the characters str.isspace() accepts.
+        text = "".join(text.translate(_NORMALIZE_TABLE).split())
     if text.endswith("x"):
         text = text[:-1] + "X"
     return text

@@ -8,7 +8,6 @@ from shequ.places.selectors import place_get
 
 from . import exports, imports, selectors, services
 from .choices import TagKind
-from .models import ResidentTag
 from .schemas import (
     DeathIn,
     HistoryOut,
@@ -28,6 +27,8 @@ from .schemas import (
     SplitIn,
     TagIn,
     TagOut,
+    TagRevealIn,
+    TagRevealOut,
     TransferIn,
 )
 
@@ -124,10 +125,18 @@ def resident_tag_add(request, resident_id: int, payload: TagIn):
 @router.post("/residents/{resident_id}/tags/{tag_id}/end", response=TagOut)
 def resident_tag_end(request, resident_id: int, tag_id: int):
     resident = selectors.resident_get(request.user, resident_id)
-    tag = next((t for t in selectors.visible_tags(request.user, resident) if t.id == tag_id), None)
-    if tag is None:
-        raise ResidentTag.DoesNotExist
+    tag = selectors.resident_tag_get(request.user, resident, tag_id)
     return services.resident_tag_end(actor=request.user, tag=tag)
+
+
+@router.post("/residents/{resident_id}/tags/{tag_id}/reveal", response=TagRevealOut)
+def resident_tag_reveal(request, resident_id: int, tag_id: int, payload: TagRevealIn):
+    """The details of a sensitive tag (empty everywhere else), for a membership granted sensitive access;
+    to anyone else the tag does not exist (404). Needs a reason; every reveal is in the audit trail."""
+    resident = selectors.resident_get(request.user, resident_id)
+    tag = selectors.resident_tag_get(request.user, resident, tag_id)
+    details = services.resident_tag_reveal(actor=request.user, tag=tag, reason=payload.reason)
+    return {"id": tag.id, "kind": tag.kind, "details": details}
 
 
 @router.get("/households", response=HouseholdPageOut)
@@ -287,7 +296,9 @@ def import_get(request, job_id: int):
 
 @router.post("/imports/{job_id}/mapping", response=ImportJobOut)
 def import_mapping(request, job_id: int, payload: ImportMappingIn):
-    """Set {column letter: field} and the duplicate policy; with preview (default) every row is checked."""
+    """Set {column letter: field} and the duplicate policy; with preview (default) every row is checked: a
+    small file at once (status previewed), a larger one in the background (status previewing; poll
+    GET /imports/{id}, processed_rows of total_rows, until it is previewed)."""
     job = imports.import_job_get(request.user, job_id)
     job = imports.import_set_mapping(actor=request.user, job=job, mapping=payload.mapping,
                                      duplicate_policy=payload.duplicate_policy)

@@ -110,11 +110,10 @@ def resident_export_xlsx(actor, filters, reveal_reason=None):
                 communities.add(resident.community_id)
                 id_number, phone, full = _sensitive(actor, resident, reason)
                 revealed += full
-                household = resident.household
                 values = [
                     resident.name, resident.get_sex_display(), resident.birth_date, resident.ethnicity, id_number,
-                    phone, resident.get_relation_display(), household.number, household.address,
-                    resident.grid.name if resident.grid_id else "", resident.get_residence_status_display(),
+                    phone, resident.get_relation_display(), resident.household_number, resident.household_address,
+                    resident.grid_name, resident.get_residence_status_display(),
                     resident.get_political_status_display(), resident.get_education_display(),
                     resident.get_employment_display(), resident.get_marital_status_display(),
                     resident.get_status_display(), resident.notes,

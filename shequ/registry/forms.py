@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import date
 
 from django import forms
@@ -58,7 +59,12 @@ class ResidentSearchForm(forms.Form):
 class RevealForm(forms.Form):
     field = forms.ChoiceField(choices=[("id_number", "身份证号"), ("phone", "手机号")], widget=forms.HiddenInput)
     reason = forms.CharField(label="查看原因", max_length=200, min_length=2,
+                             error_messages={"required": "请填写查看原因", "min_length": "查看原因至少2个字"},
                              widget=forms.TextInput(attrs={"placeholder": "如：办理高龄津贴核对身份"}))
+
+
+class TagRevealForm(forms.Form):
+    reason = RevealForm.base_fields["reason"]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -140,10 +146,28 @@ class PersonForm(forms.Form):
 
 
 class MemberFormSet(forms.BaseFormSet):
+    def member_forms(self):
+        """The kept members' forms, in the order typed (the first is the head unless stated)."""
+        return [form for form in self.forms if form.has_changed() and not self._should_delete_form(form)]
+
     def members(self):
-        """Each kept member's data, in the order typed (the first is the head unless stated)."""
-        return [form.person_data() for form in self.forms
-                if form.has_changed() and not self._should_delete_form(form)]
+        return [form.person_data() for form in self.member_forms()]
+
+    def take_member_errors(self, error):
+        """Put a service's errors about members (details "members.<i>.<field>", i counting members()) on
+        their rows, each naming its row as the page numbers it; return the other details."""
+        shown = [form for form in self.forms if not self._should_delete_form(form)]
+        members = self.member_forms()
+        rest = {}
+        for key, problems in error.details.items():
+            match = re.fullmatch(r"members\.(\d+)\.(\w+)", key)
+            if not match or int(match[1]) >= len(members):
+                rest[key] = problems
+                continue
+            form, field = members[int(match[1])], match[2]
+            number = shown.index(form) + 1
+            form.add_error(field if field in form.fields else None, [f"成员{number}：{p}" for p in problems])
+        return rest
 
 
 MemberFormSetFactory = forms.formset_factory(PersonForm, formset=MemberFormSet, extra=0, min_num=1,
@@ -337,6 +361,12 @@ class TagAddForm(forms.Form):
 def tag_detail_fields(kind, data, prefix):
     return [(f"{prefix}-{key}", label, data.get(f"{prefix}-{key}", ""))
             for key, label in TAG_FIELDS.get(kind, {}).items()]
+
+
+def tag_detail_text(kind, details):
+    """A revealed tag's details on one line: "健康状况：高血压 · 签约医生：李医生"."""
+    labels = TAG_FIELDS.get(kind, {})
+    return " · ".join(f"{labels.get(key, key)}：{value}" for key, value in details.items())
 
 
 class TagEndForm(forms.Form):

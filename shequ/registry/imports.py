@@ -59,6 +59,7 @@ from .models import DuplicatePolicy, Household, ImportJob, ImportStatus, NameGra
 from .permissions import IMPORTER_ROLES, can_import_into
 from .pinyin import name_grams
 from .protection import id_number_hash, protect_id_number, protect_phone
+from .reading import parallel_min_rows, read_in_child
 from .roster import (
     BUILDING_SUFFIXES,
     ENTRANCE_SUFFIXES,
@@ -182,6 +183,8 @@ def import_set_mapping(*, actor, job, mapping, duplicate_policy=DuplicatePolicy.
     _check_importer(actor, job)
     if job.status in ACTIVE_STATUSES or job.status == ImportStatus.DONE:
         raise ApplicationError("该导入任务已开始或已完成，不能再修改列对应")
+    if job.status == ImportStatus.PREVIEWING:
+        raise ApplicationError("正在预检，请等预检结束后再修改列对应")
     if duplicate_policy not in DuplicatePolicy.values:
         raise ApplicationError("重复身份证号的处理方式无效", details={"duplicate_policy": ["无效"]})
     job.mapping = _clean_mapping(job, mapping)
@@ -192,20 +195,49 @@ def import_set_mapping(*, actor, job, mapping, duplicate_policy=DuplicatePolicy.
     return job
 
 
+# A file up to this size (some 8,000 xlsx rows, 3,000 csv rows: a fraction of a second) is checked in the
+# request; a larger one in the background. The size stands in for the row count, which calamine gives only
+# by loading the whole sheet and a csv only by reading it through.
+PREVIEW_IN_REQUEST_BYTES = 256 * 1024
+
+
 def import_preview(*, actor, job):
-    """Check every row without writing to the registry. Returns {problems, counts, precision_lost_rows,
-    duplicates, new_places}; problems are [{row, column, header, field, message}], rows as Excel numbers
-    them, columns by letter. The summary is kept on the job for the preview page."""
+    """Check every row without writing to the registry and keep the summary on the job (job_summary:
+    {items, counts, precision_lost_rows, duplicates, new_places}; items are [{row, column, header, field,
+    message}], rows as Excel numbers them, columns by letter). A small file is checked here and the job
+    returned PREVIEWED; a larger one is returned PREVIEWING and checked by import_preview_task, which
+    reports progress in processed_rows / total_rows."""
     _check_importer(actor, job)
-    if job.status not in (ImportStatus.MAPPED, ImportStatus.PREVIEWED):
-        raise ApplicationError("请先确认列对应")
-    importer = _Importer(job, actor, commit=False)
-    summary = importer.run()
-    ImportJob.objects.filter(id=job.id).update(
-        problems=summary, total_rows=summary["counts"]["total"], status=ImportStatus.PREVIEWED,
-        updated_at=timezone.now())
+    background = job.file.size > PREVIEW_IN_REQUEST_BYTES
+    with transaction.atomic():
+        claimable = ImportJob.objects.filter(id=job.id, status__in=(ImportStatus.MAPPED, ImportStatus.PREVIEWED))
+        if not claimable.update(status=ImportStatus.PREVIEWING, processed_rows=0, error_message="",
+                                updated_at=timezone.now()):
+            raise ApplicationError("请先确认列对应")
+        if background:
+            # The task row commits together with the PREVIEWING status, as for the commit.
+            import_preview_task.enqueue(job.id, actor.id)
+    if not background:
+        _preview_rows(job, actor)
     job.refresh_from_db()
-    return {"problems": summary["items"], **summary}
+    return job
+
+
+def _preview_rows(job, actor, *, on_progress=None):
+    """Check a job claimed for preview and keep the summary. Only a job still PREVIEWING takes it: one
+    cancelled meanwhile stays cancelled. A failure puts the job back to MAPPED with the reason, for the
+    mapping page, and is raised again."""
+    try:
+        summary = _Importer(job, actor, commit=False, on_progress=on_progress).run()
+    except Exception as error:
+        reason = error.message if isinstance(error, ApplicationError) else str(error) or type(error).__name__
+        ImportJob.objects.filter(id=job.id, status=ImportStatus.PREVIEWING).update(
+            status=ImportStatus.MAPPED, error_message=f"预检失败：{reason}"[:2000], updated_at=timezone.now())
+        raise
+    total = summary["counts"]["total"]
+    ImportJob.objects.filter(id=job.id, status=ImportStatus.PREVIEWING).update(
+        problems=summary, total_rows=total, processed_rows=total, status=ImportStatus.PREVIEWED,
+        updated_at=timezone.now())
 
 
 @transaction.atomic
@@ -274,6 +306,22 @@ def import_task(job_id, actor_id):
     with audit_source("task"):
         run_import(job, actor=actor)
     return job.status
+
+
+@task()
+def import_preview_task(job_id, actor_id):
+    """The preview of a large file. It writes nothing to the registry and holds no transaction open, so
+    its progress goes straight to the job row, where the preview page and the API read it."""
+    from shequ.accounts.models import User
+
+    job = ImportJob.objects.filter(id=job_id, status=ImportStatus.PREVIEWING).select_related("community").first()
+    if job is None:  # cancelled while it waited
+        return
+
+    def progress(processed, total):
+        ImportJob.objects.filter(id=job_id).update(processed_rows=processed, total_rows=total)
+
+    _preview_rows(job, User.objects.get(id=actor_id), on_progress=progress)
 
 
 def import_file(*, actor, community, path, mapping=None, duplicate_policy=DuplicatePolicy.REPORT,
@@ -446,20 +494,27 @@ class _Signals:
 
 
 class _Row:
-    __slots__ = ("number", "cells", "raw", "values", "errors", "draft", "protected", "existing", "action",
-                 "is_head")
+    __slots__ = ("number", "cells", "values", "errors", "draft", "protected", "phone_protected", "existing",
+                 "ethnicity_given")
 
-    def __init__(self, number, cells, raw):
+    def __init__(self, number, cells):
         self.number = number
         self.cells = cells
-        self.raw = raw
         self.values = None
         self.errors = []  # [(field, message)]
         self.draft = None
-        self.protected = None
+        self.protected = None  # the ID number's columns (a preview needs only its blind index)
+        self.phone_protected = None
         self.existing = None
-        self.action = None
-        self.is_head = False
+        self.ethnicity_given = False
+
+    # Rows cross to the importer from the reading process in batches: a tuple pickles faster than slots.
+    def __getstate__(self):
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setstate__(self, state):
+        for name, value in zip(self.__slots__, state, strict=True):
+            setattr(self, name, value)
 
 
 class _Draft:
@@ -467,6 +522,13 @@ class _Draft:
 
     __slots__ = ("number", "address", "address_key", "household_type", "housing", "first_row", "errors",
                  "resolved", "household", "place", "members")
+
+    def __getstate__(self):
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setstate__(self, state):
+        for name, value in zip(self.__slots__, state, strict=True):
+            setattr(self, name, value)
 
     def __init__(self, number, address, household_type, housing, first_row):
         self.number = number
@@ -676,19 +738,18 @@ def _copy_text(rows):
 class _IndexHold:
     """SQLite inserts into every index of a table for every row, at a random place when the key is a hash
     or a name, which costs several times the row itself. For a large import into a smaller table, the
-    indexes the import does not read are dropped inside its transaction and rebuilt from sorted data
+    residents' indexes on such keys are dropped inside its transaction and rebuilt from sorted data
     (CREATE INDEX, from the exact SQL SQLite stored for them) before it commits; a rollback brings them
-    back untouched, and readers meanwhile see the committed tables with their indexes. The blind index of
-    ID numbers stays, because every batch looks duplicates up in it; name pieces of renamed residents
-    are rewritten after the rebuild (see _Importer.renamed). Name pieces keep their indexes: a few
-    thousand distinct pieces, each appended to at its end, mostly stay in the page cache, and for a
-    million residents keeping them measured the same as rebuilding them from five million rows."""
+    back untouched, and readers meanwhile see the committed tables with their indexes. Indexes whose keys
+    grow with the row id within a grid, building, group or household are appended to at a few places and
+    stay, as does the blind index of ID numbers (every batch looks duplicates up in it). Name pieces of
+    renamed residents are rewritten after the rebuild (see _Importer.renamed). Name pieces are one tree
+    (NameGram's key), appended to at each piece's end, so they are not held either."""
 
     MIN_ROWS = 20_000
     RANDOM_COLUMNS = {
         Resident._meta.db_table: {"name", "name_pinyin", "name_initials", "birth_date", "id_tail4_hash",
-                                  "id_tail6_hash", "phone_tail4_hash", "phone_hash", "community_id", "grid_id",
-                                  "building_id", "resident_group_id", "household_id"},
+                                  "id_tail6_hash", "phone_tail4_hash", "phone_hash"},
     }
 
     def __init__(self):
@@ -793,16 +854,10 @@ class _Importer:
     def run(self):
         if self.commit:
             self.index_hold.hold(self.total_estimate)
-        batch = []
-        for number, cells in self.roster.data_rows(self.job.header_row, self.fill_columns):
-            row = self._read(number, cells)
-            if len(batch) >= BATCH_SIZE and (row.draft is not batch[-1].draft or len(batch) >= 2 * BATCH_SIZE):
+        # closing(): a failure or cancel stops the reading process at once, not when the generator is collected.
+        with contextlib.closing(self._batches()) as batches:
+            for batch in batches:
                 self._batch(batch)
-                batch = []
-                self.batch_numbers = {row.draft.number: row.draft} if row.draft.number else {}
-            batch.append(row)
-        if batch:
-            self._batch(batch)
         if self.rejected is not None:
             self.rejected.finish()
         if self.index_hold.dropped:
@@ -815,6 +870,38 @@ class _Importer:
             "duplicates": self.duplicates[:MAX_STORED_PROBLEMS], "new_places": self.places.created[:200],
             "duplicate_policy": str(self.policy),
         }
+
+    def _batches(self):
+        """The file's rows, read, checked and protected, in batches of about BATCH_SIZE that never split
+        a household. A large file is read by a second process (reading.py), so that reading, validating
+        and encrypting the next batch runs on the other core while this process writes the current one."""
+        if self.total_estimate >= parallel_min_rows():
+            yield from read_in_child(self)
+        else:
+            yield from self.read_batches()
+
+    def read_batches(self):
+        """The reading half of the import; it touches no database, so another process may run it."""
+        batch = []
+        for number, cells in self.roster.data_rows(self.job.header_row, self.fill_columns):
+            row = self._read(number, cells)
+            if len(batch) >= BATCH_SIZE and (row.draft is not batch[-1].draft or len(batch) >= 2 * BATCH_SIZE):
+                self._prepare(batch)
+                yield batch
+                batch = []
+                self.batch_numbers = {row.draft.number: row.draft} if row.draft.number else {}
+            batch.append(row)
+        if batch:
+            self._prepare(batch)
+            yield batch
+
+    def reading_outcome(self):
+        """What the reading half learnt that the writing half reports (see reading.read_in_child)."""
+        return {"precision_lost": self.precision_lost, "precision_lost_count": self.precision_lost_count}
+
+    def absorb_reading_outcome(self, outcome):
+        self.precision_lost = outcome["precision_lost"]
+        self.precision_lost_count = outcome["precision_lost_count"]
 
     def _batch(self, rows):
         self.batch_number += 1
@@ -846,7 +933,8 @@ class _Importer:
             value = cells[index] if index < width else ""
             # Text goes to validation as it is (validation normalises it); numbers and dates are prepared.
             raw[field] = value if value.__class__ is str else field_value(field, value)
-        row = _Row(number, cells, raw)
+        row = _Row(number, cells)
+        row.ethnicity_given = raw.get("ethnicity") not in (None, "")
         id_raw = raw.get("id_number")
         values, errors = validate_person(raw, require_id=bool(id_raw) or not raw.get("birth_date"))
         row.values = values
@@ -855,12 +943,10 @@ class _Importer:
             self.precision_lost_count += 1
             if len(self.precision_lost) < 200:
                 self.precision_lost.append(number)
-        row.is_head = values.get("relation") == Relation.HEAD
-        self._assign_household(row)
+        self._assign_household(row, raw, is_head=values.get("relation") == Relation.HEAD)
         return row
 
-    def _assign_household(self, row):
-        raw = row.raw
+    def _assign_household(self, row, raw, *, is_head):
         number = normalize_text(raw.get("household_number")) if "household_number" in self.mapped else ""
         current = self.current
         if number:
@@ -869,15 +955,15 @@ class _Importer:
             if known is not None:
                 row.draft = known
                 return
-        elif current is not None and not row.is_head:
+        elif current is not None and not is_head:
             # No 户号: a member row (not 户主) with the same or no address belongs to the household above.
-            address = self._address(row, record_errors=False)
+            address = self._address(raw, record_errors=False)
             key = (address.estate, address.building, address.entrance, address.room) if address else None
             if key is None or key == current.address_key:
                 row.draft = current
                 return
         errors = []
-        address = self._address(row, record_errors=True, errors=errors)
+        address = self._address(raw, record_errors=True, errors=errors)
         household_type = _choice(HouseholdType, normalize_text(raw.get("household_type")))
         if household_type is None:
             errors.append(("household_type", f"户类型“{raw.get('household_type')}”无法识别，可选："
@@ -894,8 +980,7 @@ class _Importer:
         if number:
             self.batch_numbers[number] = draft
 
-    def _address(self, row, *, record_errors, errors=None):
-        raw = row.raw
+    def _address(self, raw, *, record_errors, errors=None):
         parsed = None
         text = raw.get("address", "")
         if text:
@@ -915,20 +1000,31 @@ class _Importer:
 
     # -- per batch ------------------------------------------------------------------------
 
-    def _check_duplicates(self, rows):
-        by_hash = {}
+    def _prepare(self, rows):
+        """The file's own duplicate ID numbers, and the stored columns of ID numbers and phones: encrypted,
+        hashed and masked (a preview needs only the ID numbers' blind index, to look duplicates up). Name
+        pieces are left to the writing half, which then has about as much to do as this one."""
         for row in rows:
-            if row.errors or not row.values.get("id_number"):
+            if row.errors:
                 continue
-            number = row.values["id_number"]
-            key = int(number[:17]) * 11 + (10 if number[17] == "X" else int(number[17]))
-            if key in self.seen_ids:
-                row.errors.append(("id_number", "与本文件中前面的行身份证号重复，同一人只能导入一次"))
-                continue
-            self.seen_ids.add(key)
-            row.protected = protect_id_number(number) if self.commit else {"id_number_hash": id_number_hash(number)}
-            by_hash[row.protected["id_number_hash"]] = row
-        if not by_hash or self.registry_was_empty:
+            values = row.values
+            number = values.get("id_number")
+            if number:
+                key = int(number[:17]) * 11 + (10 if number[17] == "X" else int(number[17]))
+                if key in self.seen_ids:
+                    row.errors.append(("id_number", "与本文件中前面的行身份证号重复，同一人只能导入一次"))
+                    continue
+                self.seen_ids.add(key)
+                row.protected = protect_id_number(number) if self.commit else {"id_number_hash": id_number_hash(number)}
+            if self.commit and values.get("phone"):
+                row.phone_protected = protect_phone(values["phone"])
+
+    def _check_duplicates(self, rows):
+        """ID numbers registered before the import: updated or reported, as the job says."""
+        if self.registry_was_empty:
+            return
+        by_hash = {row.protected["id_number_hash"]: row for row in rows if not row.errors and row.protected}
+        if not by_hash:
             return
         existing = (Resident.objects.filter(id_number_hash__in=list(by_hash))
                     .exclude(status=ResidentStatus.MOVED_OUT)
@@ -1105,8 +1201,7 @@ class _Importer:
             record = defaults.copy()
             record.update(values)
             record.update(row.protected or blank_id)
-            phone = values.get("phone")
-            record.update(protect_phone(phone) if phone else blank_phone)
+            record.update(row.phone_protected or blank_phone)
             record["name_pinyin"] = record["name_pinyin"][:120]
             record["name_initials"] = record["name_initials"][:50]
             for name in _DATE_FIELDS:
@@ -1121,8 +1216,7 @@ class _Importer:
             record["building_id"] = household["building_id"]
             record["created_at"] = record["updated_at"] = now
             resident_rows.append(_RESIDENT_ROW(record))
-            for gram in name_grams(values["name"]):
-                gram_rows.append((gram, community_id, resident_id))
+            gram_rows.extend((gram, community_id, resident_id) for gram in name_grams(values["name"]))
         _bulk_insert(Resident, RESIDENT_COLUMNS, resident_rows)
         _bulk_insert(NameGram, GRAM_COLUMNS, gram_rows)
         if increments:
@@ -1157,10 +1251,10 @@ class _Importer:
                          "floating_expires_on", "notes", "relation"):
                 if name in values:
                     new[name] = values[name]
-            if row.raw.get("ethnicity") not in (None, "") and "ethnicity" in values:
+            if row.ethnicity_given and "ethnicity" in values:
                 new["ethnicity"] = values["ethnicity"]
-            if values.get("phone"):
-                new.update(protect_phone(values["phone"]))
+            if row.phone_protected:
+                new.update(row.phone_protected)
             changes = {name: {"from": _plain(old[name]), "to": _plain(new[name])} for name in UPDATABLE
                        if not name.startswith("phone_") and old[name] != new[name]
                        and not (old[name] in (None, "") and new[name] in (None, ""))}
@@ -1192,7 +1286,8 @@ class _Importer:
         renamed = list(self.renamed.items())
         for start in range(0, len(renamed), BATCH_SIZE):
             chunk = renamed[start:start + BATCH_SIZE]
-            NameGram.objects.filter(resident_id__in=[resident_id for resident_id, _ in chunk]).delete()
+            NameGram.objects.filter(community_id=self.community.id,
+                                    resident_id__in=[resident_id for resident_id, _ in chunk]).delete()
             _bulk_insert(NameGram, GRAM_COLUMNS, [(gram, self.community.id, resident_id)
                                                   for resident_id, name in chunk for gram in name_grams(name)])
 

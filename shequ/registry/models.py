@@ -23,6 +23,8 @@ from .choices import (
 
 
 class Household(CommunityOwned):
+    # Not indexed alone: household_number_unique and the (community, building, room) index start with it.
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, verbose_name="社区", db_index=False)
     number = models.CharField("户号", max_length=32)
     estate = models.ForeignKey("places.Estate", on_delete=models.PROTECT, verbose_name="小区")
     building = models.ForeignKey("places.Building", on_delete=models.PROTECT, verbose_name="楼栋")
@@ -36,7 +38,8 @@ class Household(CommunityOwned):
     phone_enc = models.CharField(max_length=120, blank=True)
     phone_hash = models.CharField(max_length=32, blank=True, db_index=True)
     phone_masked = models.CharField("联系电话", max_length=20, blank=True)
-    grid = models.ForeignKey("places.Grid", null=True, blank=True, on_delete=models.PROTECT, verbose_name="网格")
+    grid = models.ForeignKey("places.Grid", null=True, blank=True, on_delete=models.PROTECT, verbose_name="网格",
+                             db_index=False)  # the (grid, status) index serves
     resident_group = models.ForeignKey("places.ResidentGroup", null=True, blank=True, on_delete=models.PROTECT,
                                        verbose_name="居民小组")
     # Set when a worker chose grid/group by hand; otherwise they follow the building.
@@ -61,14 +64,17 @@ class Household(CommunityOwned):
 
 
 class Resident(CommunityOwned):
+    # Community, grid and building are not indexed alone: the composite indexes below start with them,
+    # and every index is one more tree each of a million inserted rows has to be written into.
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, verbose_name="社区", db_index=False)
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members", verbose_name="户")
     # Copied from the household so lists filter and scope on one table without a join.
     grid = models.ForeignKey("places.Grid", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                             verbose_name="网格")
+                             verbose_name="网格", db_index=False)
     resident_group = models.ForeignKey("places.ResidentGroup", null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="+", verbose_name="居民小组")
     building = models.ForeignKey("places.Building", null=True, on_delete=models.PROTECT, related_name="+",
-                                 verbose_name="楼栋")
+                                 verbose_name="楼栋", db_index=False)
 
     name = models.CharField("姓名", max_length=50)
     name_pinyin = models.CharField("姓名全拼", max_length=120)
@@ -108,7 +114,6 @@ class Resident(CommunityOwned):
         indexes = [
             models.Index(fields=["community", "name_initials"]),
             models.Index(fields=["community", "name_pinyin"]),
-            models.Index(fields=["community", "name"]),
             models.Index(fields=["community", "birth_date"]),
             models.Index(fields=["id_number_hash"]),
             models.Index(fields=["community", "id_tail4_hash"]),
@@ -125,14 +130,18 @@ class Resident(CommunityOwned):
 
 class NameGram(models.Model):
     """Every one- and two-character piece of each resident's name, so "王" or "建国" anywhere in a
-    name is an index lookup instead of a scan of a million names."""
+    name is an index lookup instead of a scan of a million names.
 
-    gram = models.CharField(max_length=2)
+    The key (community, piece, resident) is the whole row: on SQLite the table is WITHOUT ROWID
+    (migration 0003), one tree to write per piece instead of a table and two indexes. Pieces are derived
+    data written only beside their resident (services.write_name_grams, bulk, imports), so the resident
+    column carries no database constraint or index of its own."""
+
+    pk = models.CompositePrimaryKey("community_id", "gram", "resident_id")
     community_id = models.BigIntegerField()
-    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="name_grams")
-
-    class Meta:
-        indexes = [models.Index(fields=["community_id", "gram", "resident"])]
+    gram = models.CharField(max_length=2)
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="name_grams", db_index=False,
+                                 db_constraint=False)
 
     def __str__(self):
         return self.gram
@@ -166,6 +175,7 @@ class ResidentTag(CommunityOwned):
 class ImportStatus(models.TextChoices):
     UPLOADED = "uploaded", "已上传"
     MAPPED = "mapped", "已对应列"
+    PREVIEWING = "previewing", "预检中"
     PREVIEWED = "previewed", "已预检"
     QUEUED = "queued", "排队中"
     RUNNING = "running", "导入中"

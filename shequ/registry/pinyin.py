@@ -17,6 +17,7 @@ def _char_pinyin(char):
     return syllables[0] if syllables else ""
 
 
+@lru_cache(maxsize=1 << 17)  # a roster repeats names (and given names) a great deal
 def to_pinyin(name):
     """(full, initials) for a name, e.g. 张建国 → ("zhangjianguo", "zjg"); the middle dot is skipped."""
     syllables = []

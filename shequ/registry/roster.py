@@ -1,7 +1,7 @@
 """Reading rosters the way offices keep them.
 
-xlsx/xls/ods go through python-calamine (fast; merged ranges from `sheet.merged_cell_ranges`), csv
-through the csv module with the encoding sniffed (UTF-8 with or without BOM, else GB18030, which
+xlsx streams through xlsx.XlsxSheet (bounded memory, a million rows in a few seconds), xls/xlsb/ods go
+through python-calamine (merged ranges from `sheet.merged_cell_ranges`), csv through the csv module with the encoding sniffed (UTF-8 with or without BOM, else GB18030, which
 covers GBK). The header is the first of the top rows that names at least three known columns, so a
 title row above it is skipped. Header names are matched through aliases (身份证号/公民身份号码/证件号码
 are one column); unknown headers stay unmapped until a person maps them. Rows are numbered as Excel
@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +23,8 @@ from pathlib import Path
 
 from shequ.core.errors import ApplicationError
 from shequ.core.identity import normalize_text
+
+from .xlsx import XlsxError, XlsxSheet
 
 # field → label, in the order of the import template.
 FIELDS = {
@@ -84,6 +87,7 @@ HOUSEHOLD_FIELDS = frozenset({"household_number", "address", "estate", "building
 HEADER_SCAN_ROWS = 10
 HEADER_MIN_MATCHES = 3
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+STREAMED_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".txt"}
 _SNIFF_BYTES = 1 << 20
 
@@ -224,7 +228,7 @@ class Header:
 
 class Roster:
     """One uploaded roster file. Iterating it twice reads the file twice; nothing is kept in memory
-    beyond what calamine holds for the sheet."""
+    beyond a chunk of an xlsx, or what calamine holds for other spreadsheets."""
 
     def __init__(self, source, file_name):
         self.file_name = file_name
@@ -238,6 +242,7 @@ class Roster:
         else:
             raise ApplicationError("不支持的文件格式，请上传 xlsx、xls、ods 或 csv 文件", code="bad_file")
         self._sheet = None
+        self._stream = None
 
     @classmethod
     def from_field_file(cls, field_file, file_name):
@@ -255,6 +260,16 @@ class Roster:
         return cls(data, file_name)
 
     # -- excel ---------------------------------------------------------------
+
+    def _xlsx(self):
+        """The streaming reader for xlsx; None for other spreadsheets, or an xlsx it cannot read (then
+        calamine tries)."""
+        if self._stream is None and self.suffix in STREAMED_SUFFIXES:
+            try:
+                self._stream = XlsxSheet(self.source)
+            except XlsxError:
+                self._stream = False
+        return self._stream or None
 
     def _excel_sheet(self):
         if self._sheet is None:
@@ -275,20 +290,14 @@ class Roster:
         """[((first_row, first_col), (last_row, last_col))], 0-based, inclusive."""
         if self.kind != "excel":
             return []
-        ranges = getattr(self._excel_sheet(), "merged_cell_ranges", None)
-        if ranges is None and self.suffix in (".xlsx", ".xlsm"):
-            ranges = self._openpyxl_merged_ranges()
-        return list(ranges or [])
-
-    def _openpyxl_merged_ranges(self):
-        # Only for calamine builds that do not report merged ranges.
-        import openpyxl
-
-        source = io.BytesIO(self.source) if isinstance(self.source, bytes | bytearray) else self.source
-        sheet = openpyxl.load_workbook(source, read_only=False).worksheets[0]
-        return [((r.min_row - 1, r.min_col - 1), (r.max_row - 1, r.max_col - 1)) for r in sheet.merged_cells.ranges]
+        if stream := self._xlsx():
+            return stream.merged_ranges()
+        return list(self._excel_sheet().merged_cell_ranges or [])
 
     def _excel_rows(self):
+        if stream := self._xlsx():
+            yield from stream.rows()
+            return
         sheet = self._excel_sheet()
         start = sheet.start
         # calamine yields rows from the first row but columns from the first used column.
@@ -297,9 +306,11 @@ class Roster:
             yield index + 1, pad + cells if pad else cells
 
     def estimated_rows(self):
-        if self.kind == "excel":
-            return self._excel_sheet().total_height
-        return None
+        if self.kind != "excel":
+            return None
+        if stream := self._xlsx():
+            return stream.estimated_rows()
+        return self._excel_sheet().total_height
 
     # -- csv -------------------------------------------------------------------
 
@@ -332,26 +343,9 @@ class Roster:
         return self._excel_rows() if self.kind == "excel" else self._csv_rows()
 
     def _head_rows(self):
-        """The top rows. For xlsx, openpyxl's streaming reader stops after them, where calamine would
-        load the whole sheet first (a million rows, for a header)."""
-        if self.suffix in (".xlsx", ".xlsm"):
-            try:
-                import openpyxl
-
-                source = io.BytesIO(self.source) if isinstance(self.source, bytes | bytearray) else self.source
-                workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
-                try:
-                    sheet = workbook.worksheets[0]
-                    sheet.reset_dimensions()  # some writers record a wrong used range
-                    rows = [list(cells) for cells in
-                            sheet.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS * 5, min_col=1, values_only=True)]
-                finally:
-                    workbook.close()
-                yield from enumerate(rows, start=1)
-                return
-            except Exception:  # anything openpyxl cannot stream, calamine reads below
-                pass
-        yield from self.rows()
+        """The top rows. An xlsx stream stops after them; calamine loads the whole sheet of other
+        formats first."""
+        return itertools.islice(self.rows(), HEADER_SCAN_ROWS * 5)
 
     def find_header(self):
         """The first of the top non-blank rows whose cells name at least three known columns; failing

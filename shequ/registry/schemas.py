@@ -63,6 +63,8 @@ class ResidentPageOut(Schema):
 
 
 class TagOut(Schema):
+    """details of a sensitive tag are always empty here; reveal them with POST …/tags/{id}/reveal."""
+
     id: int
     kind: str
     sensitive: bool
@@ -126,6 +128,16 @@ class RevealIn(Schema):
 class RevealOut(Schema):
     field: str
     value: str
+
+
+class TagRevealIn(Schema):
+    reason: str
+
+
+class TagRevealOut(Schema):
+    id: int
+    kind: str
+    details: dict[str, str]
 
 
 class MoveOutIn(Schema):

@@ -1,30 +1,31 @@
-"""What a worker types into the one search box, turned into an indexed filter.
+"""What a worker types into the one search box, turned into an indexed condition on registry_resident.
 
 "王", "建国" → name pieces (NameGram); "zjg" → pinyin initials; "zhangjianguo" → full pinyin;
 "5678" → last digits of a phone or ID number; "3号楼2单元" → address; a whole ID or mobile → exact hash.
 
-Given the communities the caller will show (`community_ids`: the actor's scope), every kind is matched
-as `id IN (subquery)`, the subquery answered from an index that starts with the community:
-(community_id, gram, resident_id) for name pieces, (community_id, tail hash) for digits, (community_id,
-initials) and (community_id, pinyin) for letters, the community's few buildings and entrances for an
-address; "either of two" (last 4 digits of an ID or a phone, initials or pinyin) is a UNION of two index
-lookups, not an OR that SQLite would answer by walking the community. SQLite keeps such a subquery's ids
-sorted, so the keyset page (ORDER BY id LIMIT 51) and the bounded count read only the matches, with no
-sort, instead of every resident of the scope (figures in docs/PERFORMANCE.md). The residents found are
-the same as with plain joins: a name piece, a household, a building and an entrance always carry their
-resident's community.
+Within the communities the caller will show (`community_ids`: the actor's scope), every kind is matched as
+`id IN (subquery)`, the subquery answered from an index that starts with the community: (community_id, gram,
+resident_id) for name pieces, (community_id, tail hash) for digits, (community_id, initials) and
+(community_id, pinyin) for letters, the community's few buildings and entrances for an address; "either of
+two" (last 4 digits of an ID or a phone, initials or pinyin) is a UNION of two index lookups, not an OR that
+SQLite would answer by walking the community. SQLite keeps such a subquery's ids sorted, so the keyset page
+(ORDER BY id LIMIT 51) and the bounded count read only the matches, with no sort, instead of every resident
+of the scope — as long as the resident table has an index on community_id alone, which migration 0003 dropped
+(figures and the cost of that in docs/PERFORMANCE.md). The residents found are the same as with plain joins: a name
+piece, a household, a building and an entrance always carry their resident's community.
+
+The condition is SQL text and its parameters, written here rather than built as ORM querysets: building
+and compiling those took several times longer than the database took to answer them. It uses only what
+SQLite and PostgreSQL share, and the backend's own LIKE.
 """
 
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db import connection
 
 from shequ.core.identity import normalize_text
-from shequ.places.models import Building, Entrance, Estate
 
-from .models import Household, NameGram, Resident
-from .pinyin import to_pinyin
 from .protection import id_number_hash, id_tail_hash, phone_tail_hash
 
 HAN = re.compile(r"^[\u3400-\u9fff·]+$")
@@ -35,68 +36,71 @@ ADDRESS = re.compile(r"(?:(?P<estate>[\u3400-\u9fff]+?)?(?P<building>\d+)\s*(?:�
 @dataclass(frozen=True)
 class ParsedQuery:
     kind: str  # name, initials, pinyin, tail, phone, id, address, none
-    q: Q | None
+    condition: tuple | None  # (SQL on registry_resident, parameters); None matches everyone
 
 
-def parse_query(raw, *, community_ids=None):
-    """The kind of query and its filter on Resident. `community_ids`, if given, are the only communities
-    whose residents the caller will show (it still applies its own scope filter); the match is then
-    looked up within them only."""
+def parse_query(raw, *, community_ids):
+    """The kind of query and its condition, looked up only within `community_ids` (not empty): the
+    communities whose residents the caller will show. The caller still applies its own scope."""
     text = normalize_text(raw)
     if not text:
         return ParsedQuery("none", None)
-    within = _Within(community_ids)
+    within = _in("community_id", sorted(community_ids))
     if HAN.match(text):
-        return ParsedQuery("name", _name_q(text, within))
+        return ParsedQuery("name", _name(text, within))
     if re.fullmatch(r"\d{17}[\dX]", text):
-        return ParsedQuery("id", within.ids(Q(id_number_hash=id_number_hash(text)), scoped=False))
+        return ParsedQuery("id", _ids(("id_number_hash = %s", [id_number_hash(text)])))
     if re.fullmatch(r"1\d{10}", text):
-        return ParsedQuery("phone", within.ids(Q(phone_hash=_phone_hash(text)), scoped=False))
+        return ParsedQuery("phone", _ids(("phone_hash = %s", [_phone_hash(text)])))
     if re.fullmatch(r"\d{3,5}[\dX]", text) and len(text) in (4, 6):
-        return ParsedQuery("tail", within.ids(*_tail_qs(text)))
+        return ParsedQuery("tail", _ids(*_tails(text), within=within))
     if re.fullmatch(r"[a-zA-Z]+", text):
         kind, alternatives = _pinyin_query(text.lower())
-        return ParsedQuery(kind, within.ids(*alternatives))
-    address = _address_q(text, within)
+        return ParsedQuery(kind, _ids(*alternatives, within=within))
+    address = _address(text, within)
     if address is not None:
         return ParsedQuery("address", address)
-    return ParsedQuery("name", Q(name__contains=text))
+    return ParsedQuery("name", _contains("registry_resident.name", text))
 
 
-class _Within:
-    """Builds the filters, limited to the caller's communities when it named them."""
-
-    def __init__(self, community_ids):
-        self.community_ids = None if community_ids is None else sorted(community_ids)
-
-    def limit(self, queryset):
-        return queryset if self.community_ids is None else queryset.filter(community_id__in=self.community_ids)
-
-    def where(self, q):
-        return q if self.community_ids is None else q & Q(community_id__in=self.community_ids)
-
-    def ids(self, *alternatives, scoped=True):
-        """Residents matching any of the alternatives: without communities a plain filter (an OR); with
-        them `id IN (…)`, one index lookup per alternative (UNION), each within the communities unless the
-        alternative is already a lookup of few rows (scoped=False: an exact ID or phone hash)."""
-        if self.community_ids is None:
-            q = Q()
-            for alternative in alternatives:
-                q |= alternative
-            return q
-        lookups = [Resident.objects.filter(self.where(a) if scoped else a).values("id") for a in alternatives]
-        first, *rest = lookups
-        return Q(id__in=first.union(*rest) if rest else first)
+# A condition is a pair: SQL text, and the list of its parameters.
 
 
-def _name_q(text, within):
+def and_(*conditions):
+    """The conditions given (empty ones left out) joined by AND."""
+    present = [c for c in conditions if c and c[0]]
+    return " AND ".join(sql for sql, _ in present), [p for _, params in present for p in params]
+
+
+def _in(column, values):
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def _in_select(column, table, *conditions, select="id"):
+    where, params = and_(*conditions)
+    return f"{column} IN (SELECT {select} FROM {table} WHERE {where})", params
+
+
+def _ids(*alternatives, within=None):
+    """Residents matching any of the alternatives: `id IN (…)`, one index lookup per alternative joined by
+    UNION, each within the communities unless it is already a lookup of few rows (an exact ID or phone
+    hash, given without `within`)."""
+    selects = [and_(alternative, within) for alternative in alternatives]
+    union = " UNION ".join(f"SELECT id FROM registry_resident WHERE {where}" for where, _ in selects)
+    return f"registry_resident.id IN ({union})", [p for _, params in selects for p in params]
+
+
+def _contains(column, text):
+    pattern = f"%{connection.ops.prep_for_like_query(text)}%"
+    return f"{column} {connection.operators['contains'] % '%s'}", [pattern]
+
+
+def _name(text, within):
     # A name piece of one or two characters is looked up as it is; a longer text is narrowed by its first
     # two characters, then matched whole.
-    if within.community_ids is None:
-        q = Q(name_grams__gram=text[:2])
-    else:
-        q = Q(id__in=NameGram.objects.filter(within.where(Q(gram=text[:2]))).values("resident_id"))
-    return q if len(text) <= 2 else q & Q(name__contains=text)
+    pieces = _in_select("registry_resident.id", "registry_namegram", ("gram = %s", [text[:2]]), within,
+                        select="resident_id")
+    return and_(pieces, _contains("registry_resident.name", text) if len(text) > 2 else None)
 
 
 def _phone_hash(mobile):
@@ -105,18 +109,18 @@ def _phone_hash(mobile):
     return cipher().blind_index(mobile, context=PHONE_CONTEXT)
 
 
-def _tail_qs(digits):
+def _tails(digits):
     """Last 6 characters of an ID number, or last 4 of an ID number or of a phone."""
-    field, value = id_tail_hash(digits)
-    alternatives = [Q(**{field: value})]
+    column, value = id_tail_hash(digits)
+    alternatives = [(f"{column} = %s", [value])]
     if len(digits) == 4 and digits.isdigit():
-        alternatives.append(Q(phone_tail4_hash=phone_tail_hash(digits)))
+        alternatives.append(("phone_tail4_hash = %s", [phone_tail_hash(digits)]))
     return alternatives
 
 
-def _prefix(field, text):
+def _prefix(column, text):
     # A range instead of LIKE 'x%': both SQLite and PostgreSQL answer it from the b-tree index.
-    return Q(**{f"{field}__gte": text, f"{field}__lt": text + "\x7f"})
+    return f"{column} >= %s AND {column} < %s", [text, text + "\x7f"]
 
 
 def _pinyin_query(text):
@@ -125,50 +129,32 @@ def _pinyin_query(text):
     return "pinyin", [_prefix("name_pinyin", text)]
 
 
-def _address_q(text, within):
-    """The resident's building by its number; the household's estate, entrance and room."""
+def _address(text, within):
+    """The resident's building by its number; the household's estate, entrance and room. Looked up from the
+    narrowest place down: the entrances named (of the buildings named) → their households → their members;
+    without an entrance, the residents of the buildings named. A household's entrance is in its building
+    and a resident's building is the household's (services check both), so these are the people that
+    joins from the resident to its places would find."""
     match = ADDRESS.match(text)
     if not match or not (match["building"] or match["entrance"]):
         return None
-    if within.community_ids is None:
-        q = Q()
-        if match["estate"]:
-            q &= Q(household__estate__name__contains=match["estate"])
-        if match["building"]:
-            q &= Q(building__number__in=_numbers(match["building"], "号楼"))
-        if match["entrance"]:
-            q &= Q(household__entrance__number__in=_numbers(match["entrance"], "单元"))
-        if match["room"]:
-            q &= Q(household__room=match["room"])
-        return q
-    # Within the caller's communities, from the narrowest place down: the entrances named (of the building
-    # named) → their households → their members; without an entrance, the residents of the buildings named.
-    # A household's entrance is in its building and a resident's building is the household's (services
-    # check both), so these are the people the joins above find.
-    households = Q()
-    if match["estate"]:
-        estates = Estate.objects.filter(within.where(Q(name__contains=match["estate"])))
-        households &= Q(estate_id__in=estates.values("id"))
-    if match["room"]:
-        households &= Q(room=match["room"])
+    buildings = match["building"] and _in_select(
+        "building_id", "places_building", _in("number", _numbers(match["building"], "号楼")), within)
+    households = and_(
+        match["estate"] and _in_select("estate_id", "places_estate", _contains("name", match["estate"]), within),
+        match["room"] and ("room = %s", [match["room"]]),
+    )
     if match["entrance"]:
-        entrances = Entrance.objects.filter(within.where(Q(number__in=_numbers(match["entrance"], "单元"))))
-        if match["building"]:
-            entrances = entrances.filter(building__number__in=_numbers(match["building"], "号楼"))
-        households &= Q(entrance_id__in=entrances.values("id"))
-        residents = Q(household_id__in=Household.objects.filter(households).values("id"))
+        entrances = _in_select("entrance_id", "places_entrance",
+                               _in("number", _numbers(match["entrance"], "单元")), within, buildings)
+        residents = _in_select("household_id", "registry_household", households, entrances)
     else:
-        buildings = Building.objects.filter(within.where(Q(number__in=_numbers(match["building"], "号楼"))))
-        residents = Q(building_id__in=buildings.values("id"))
-        if households:
-            households &= Q(building_id__in=buildings.values("id"))
-            residents &= Q(household_id__in=Household.objects.filter(within.where(households)).values("id"))
-    return Q(id__in=Resident.objects.filter(residents).values("id"))
+        residents = buildings
+        if households[0]:  # an estate or a room as well: only the households there
+            residents = and_(buildings, _in_select("household_id", "registry_household", households, buildings,
+                                                   within))
+    return _in_select("registry_resident.id", "registry_resident", residents)
 
 
 def _numbers(number, suffix):
     return [number, f"{number}{suffix}"]
-
-
-def pinyin_of(name):
-    return to_pinyin(name)

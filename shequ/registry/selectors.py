@@ -1,6 +1,9 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
+from functools import lru_cache
 
+from django.core.exceptions import EmptyResultSet
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Prefetch
 
 from shequ.audit.models import AuditEvent
@@ -9,13 +12,94 @@ from shequ.core.pagination import keyset_page
 from shequ.core.scoping import actor_scope, scope_filter
 from shequ.places.models import Building, Entrance, Estate
 
-from .choices import SENSITIVE_TAGS, ResidentStatus
+from .choices import (
+    SENSITIVE_TAGS,
+    Education,
+    Employment,
+    MaritalStatus,
+    PoliticalStatus,
+    Relation,
+    ResidenceStatus,
+    ResidentStatus,
+    Sex,
+)
 from .models import Household, ImportJob, Resident, ResidentTag
 from .permissions import IMPORTER_ROLES, can_view_sensitive, reader_scope, writer_scope
-from .search import parse_query
+from .search import and_, parse_query
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
+TAG_VERBS = ("tag_add", "tag_end", "tag_reveal")
+
+
+def _label(field, choices):
+    """get_<field>_display() as on the model: the choice's label, or the stored value if it is not one."""
+    labels = dict(choices.choices)
+
+    def display(row):
+        value = getattr(row, field)
+        return labels.get(value, value)
+
+    return display
+
+
+@dataclass(slots=True)
+class ResidentRow:
+    """A resident as the list page, the API list and the export read it: its own columns, its household's
+    number and address, its grid's name, as plain values. Making Resident, Household and Grid instances for
+    a page took longer than the database took to find it."""
+
+    id: int
+    community_id: int
+    household_id: int
+    grid_id: int | None
+    name: str
+    name_pinyin: str
+    name_initials: str
+    sex: str
+    birth_date: date
+    ethnicity: str
+    id_number_masked: str
+    phone_masked: str
+    relation: str
+    residence_status: str
+    political_status: str
+    education: str
+    employment: str
+    marital_status: str
+    status: str
+    moved_in_on: date | None
+    moved_out_on: date | None
+    died_on: date | None
+    notes: str
+    id_number_enc: str  # what the export reveals, for a role that may and with a reason
+    phone_enc: str
+    household_number: str
+    household_address: str
+    grid_name: str | None
+
+    get_sex_display = _label("sex", Sex)
+    get_relation_display = _label("relation", Relation)
+    get_residence_status_display = _label("residence_status", ResidenceStatus)
+    get_political_status_display = _label("political_status", PoliticalStatus)
+    get_education_display = _label("education", Education)
+    get_employment_display = _label("employment", Employment)
+    get_marital_status_display = _label("marital_status", MaritalStatus)
+    get_status_display = _label("status", ResidentStatus)
+
+    def __repr__(self):  # short, like the model's, and without the encrypted values
+        return f"<ResidentRow {self.id}: {self.name}>"
+
+
+_JOINED = {"household_number": "h.number", "household_address": "h.address", "grid_name": "g.name"}
+_ROW_SELECT = (
+    f"SELECT {', '.join(_JOINED.get(f.name, f'registry_resident.{f.name}') for f in fields(ResidentRow))} "
+    "FROM registry_resident JOIN registry_household h ON h.id = registry_resident.household_id "
+    "LEFT JOIN places_grid g ON g.id = registry_resident.grid_id"
+)
+# Per resident read, one probe of its tags (the index on resident_id), as the join it replaces did.
+_HAS_TAG = ("EXISTS (SELECT 1 FROM registry_residenttag t WHERE t.resident_id = registry_resident.id "
+            "AND t.kind = %s AND t.active)")
 
 
 @dataclass
@@ -41,37 +125,70 @@ def resident_queryset(actor):
 def resident_list(actor, *, q="", community_id=None, grid_id=None, group_id=None, building_id=None,
                   sex=None, age_min=None, age_max=None, tag=None, residence_status=None,
                   status=ResidentStatus.PRESENT, after_id=None, limit=PAGE_SIZE, with_count=True):
-    """Residents the actor may see, filtered and keyset-paginated by id; the count stops at 10,000+."""
+    """Residents the actor may see as ResidentRow, filtered and keyset-paginated by id; the count stops at
+    10,000+. The page (and the count) is one statement written from the scope's filter, the parsed search
+    and the filters: building and compiling it with the ORM took longer than the database took to run it."""
     scope = reader_scope(actor)
-    residents = scope_filter(Resident.objects.all(), scope, grid_field="grid_id")
     # The search looks only in the communities the list can show, through indexes that start with them.
     parsed = parse_query(q, community_ids={community_id} if community_id else scope.readable_community_ids)
-    filters = {"community_id": community_id, "grid_id": grid_id, "resident_group_id": group_id,
-               "building_id": building_id, "sex": sex, "residence_status": residence_status, "status": status}
-    residents = residents.filter(*([parsed.q] if parsed.q is not None else []),
-                                 **{k: v for k, v in filters.items() if v not in (None, "")})
-    if age_min is not None:
-        residents = residents.filter(birth_date__lte=_years_ago(age_min))
-    if age_max is not None:
-        residents = residents.filter(birth_date__gt=_years_ago(age_max + 1))
-    if tag:
-        if tag in SENSITIVE_TAGS and not (community_id and can_view_sensitive(actor, community_id)):
-            residents = residents.none()
-        residents = residents.filter(tags__kind=tag, tags__active=True)
-    page = residents.filter(id__gt=after_id) if after_id else residents
-    # What the list, the API and the export read of each row: the household (number, address) and the grid.
-    rows, next_after = keyset_page(page.select_related("household", "grid").order_by("id"), limit)
+    in_scope = _scope_condition(scope)
+    hidden_tag = tag in SENSITIVE_TAGS and not (community_id and can_view_sensitive(actor, community_id))
+    if in_scope is None or hidden_tag:
+        return Page([], None, _count_label(0) if with_count else "", parsed.kind)
+    equal = {"community_id": community_id, "grid_id": grid_id, "resident_group_id": group_id,
+             "building_id": building_id, "sex": sex, "residence_status": residence_status, "status": status}
+    where = and_(in_scope, parsed.condition, *_filter_conditions(equal, age_min, age_max, tag))
+    rows, next_after = _rows(where, after_id, limit)
     if not with_count:
         count_label = ""
     elif after_id is None and next_after is None:
         count_label = _count_label(len(rows))  # the first page holds every match: no COUNT needed
     else:
-        count_label = _bounded_count(residents)
+        count_label = _bounded_count(*where)
     return Page(rows, next_after, count_label, parsed.kind)
 
 
-def _bounded_count(queryset):
-    return _count_label(queryset.order_by()[: COUNT_CAP + 1].count())
+def _filter_conditions(equal, age_min, age_max, tag):
+    conditions = [(f"registry_resident.{column} = %s", [value]) for column, value in equal.items()
+                  if value not in (None, "")]
+    if age_min is not None:
+        conditions.append(("registry_resident.birth_date <= %s", [_day(_years_ago(age_min))]))
+    if age_max is not None:
+        conditions.append(("registry_resident.birth_date > %s", [_day(_years_ago(age_max + 1))]))
+    if tag:
+        conditions.append((_HAS_TAG, [tag]))
+    return conditions
+
+
+def _day(value):
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _rows(where, after_id, limit):
+    sql, params = and_(where, after_id and ("registry_resident.id > %s", [after_id]))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{_ROW_SELECT} WHERE {sql} ORDER BY registry_resident.id LIMIT {int(limit) + 1}", params)
+        return keyset_page([ResidentRow(*row) for row in cursor.fetchall()], limit)
+
+
+@lru_cache(maxsize=1024)
+def _scope_condition(scope):
+    """core.scoping's filter of the residents a scope reaches, as SQL on registry_resident (None for an empty
+    scope). Compiled by the ORM once per scope: on every search it cost 0.1 ms for a community and 1 ms for
+    a street of 628 communities, as much as the search's own SQL."""
+    query = scope_filter(Resident.objects.all(), scope, grid_field="grid_id").query
+    try:
+        sql, params = query.get_compiler(DEFAULT_DB_ALIAS).compile(query.where)
+    except EmptyResultSet:
+        return None
+    return sql, tuple(params)
+
+
+def _bounded_count(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM registry_resident WHERE {sql} "
+                       f"LIMIT {COUNT_CAP + 1}) bounded", params)
+        return _count_label(cursor.fetchone()[0])
 
 
 def _count_label(count):
@@ -96,6 +213,15 @@ def visible_tags(actor, resident):
     """Tags of a resident the actor may see; sensitive ones only with a sensitive-access grant."""
     allowed = can_view_sensitive(actor, resident.community_id)
     return [t for t in resident.tags.all() if not t.sensitive or allowed]
+
+
+def resident_tag_get(actor, resident, tag_id):
+    """One active tag of a resident read with resident_get; a sensitive one without the grant is "not
+    found", like a missing one, so that its existence cannot be probed."""
+    tag = next((t for t in visible_tags(actor, resident) if t.id == tag_id), None)
+    if tag is None:
+        raise NotFound("未找到该标签")
+    return tag
 
 
 def household_queryset(actor):
@@ -159,11 +285,12 @@ def registrable_entrances(actor, building_id):
 
 
 def record_history(actor, target, *, limit=100):
-    """Who changed this household or resident, when, and from what: read from the audit trail."""
-    return list(
-        AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
-        .order_by("-id")[:limit]
-    )
+    """Who changed this household or resident, when, and from what: read from the audit trail. Without a
+    sensitive-access grant, the events of sensitive tags are left out: such a tag is not there at all."""
+    events = AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
+    if not can_view_sensitive(actor, target.community_id):
+        events = events.exclude(verb__in=TAG_VERBS, details__kind__in=sorted(SENSITIVE_TAGS))
+    return list(events.order_by("-id")[:limit])
 
 
 def import_job_get(actor, job_id):

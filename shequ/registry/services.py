@@ -17,6 +17,7 @@ from .pinyin import name_grams
 from .protection import (
     HOUSEHOLD_PHONE_CONTEXT,
     id_number_hash,
+    open_tag_details,
     protect_id_number,
     protect_phone,
     reveal_id_number,
@@ -92,8 +93,18 @@ def household_register(*, actor, estate, building, entrance=None, room="", numbe
         member = dict(member)
         if index == 0:
             member.setdefault("relation", Relation.HEAD)
-        resident_add(actor=actor, household=household, data=member)
+        try:
+            resident_add(actor=actor, household=household, data=member)
+        except ApplicationError as error:
+            raise _member_error(index, error) from error
     return household
+
+
+def _member_error(index, error):
+    """A member's error names the member: 成员2 in the message, members.1.<field> in the details (the paths
+    the API's own validation uses), so a form can put it on that member's row."""
+    return ApplicationError(f"成员{index + 1}：{error.message}", code=error.code, status=error.status,
+                            details={f"members.{index}.{field}": problems for field, problems in error.details.items()})
 
 
 def _household_phone(phone):
@@ -108,7 +119,7 @@ def _household_phone(phone):
     return protect_phone(digits, context=HOUSEHOLD_PHONE_CONTEXT, with_tail=False)
 
 
-def _check_id_unique(values, *, exclude_id=None):
+def _check_id_unique(values, *, household, exclude_id=None):
     if not values.get("id_number"):
         return
     existing = Resident.objects.filter(id_number_hash=id_number_hash(values["id_number"])).exclude(
@@ -117,10 +128,12 @@ def _check_id_unique(values, *, exclude_id=None):
         existing = existing.exclude(id=exclude_id)
     other = existing.select_related("community").first()
     if other is not None:
-        raise ApplicationError(
-            f"身份证号已登记（{other.community.name}，居民编号 {other.id}）",
-            code="duplicate", details={"id_number": ["该身份证号已登记在册"]},
-        )
+        # Someone of the same household is named: while registering, a member typed above, whose record
+        # number would mean nothing to the worker.
+        same = other.household_id == household.id
+        where = f"本户成员{other.name}" if same else f"{other.community.name}，居民编号 {other.id}"
+        raise ApplicationError(f"身份证号已登记（{where}）", code="duplicate",
+                               details={"id_number": [f"该身份证号已登记在册（{where}）"]})
 
 
 def _model_values(values):
@@ -129,7 +142,8 @@ def _model_values(values):
 
 
 def write_name_grams(resident):
-    NameGram.objects.filter(resident=resident).delete()
+    # The community leads the pieces' key, so this reads one community's pieces, not the whole table.
+    NameGram.objects.filter(community_id=resident.community_id, resident=resident).delete()
     NameGram.objects.bulk_create(
         NameGram(gram=gram, community_id=resident.community_id, resident=resident)
         for gram in name_grams(resident.name)
@@ -144,7 +158,7 @@ def resident_add(*, actor, household, data, moved_in_on=None):
     values, errors = validate_person(data, require_id=bool(data.get("id_number")) or not data.get("birth_date"))
     if errors:
         raise _invalid(errors)
-    _check_id_unique(values)
+    _check_id_unique(values, household=household)
     resident = Resident(
         community_id=household.community_id, household=household, grid_id=household.grid_id,
         resident_group_id=household.resident_group_id, building_id=household.building_id,
@@ -179,7 +193,7 @@ def resident_correct(*, actor, resident, data, reason=""):
     values, errors = validate_person(merged, require_id=bool(merged.get("id_number")))
     if errors:
         raise _invalid(errors)
-    _check_id_unique(values, exclude_id=resident.id)
+    _check_id_unique(values, household=resident.household, exclude_id=resident.id)
     new = _model_values(values)
     changes = {}
     for field, value in new.items():
@@ -334,19 +348,39 @@ def household_move_out(*, actor, household, on=None, destination=""):
     return household
 
 
+def _reveal_reason(reason):
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ApplicationError("请填写查看原因", details={"reason": ["必填，至少2个字"]})
+    return reason
+
+
 @transaction.atomic
 def resident_reveal(*, actor, resident, field, reason):
     """Show one full sensitive value. Requires a reason; the reveal itself is audited."""
     if field not in SENSITIVE_FIELDS:
         raise ApplicationError("只能查看身份证号或手机号", details={"field": ["无效"]})
-    reason = (reason or "").strip()
-    if len(reason) < 2:
-        raise ApplicationError("请填写查看原因", details={"reason": ["必填，至少2个字"]})
+    reason = _reveal_reason(reason)
     if not can_reveal(actor, resident):
         raise Forbidden("您无权查看该居民的完整信息")
     value = reveal_id_number(resident) if field == "id_number" else reveal_phone(resident)
     audit_record(actor, "reveal", resident, details={"field": field, "reason": reason})
     return value
+
+
+@transaction.atomic
+def resident_tag_reveal(*, actor, tag, reason):
+    """Open the details of a sensitive tag ({field: text}), which are kept only encrypted and shown nowhere
+    else. Needs the sensitive-access grant and a reason; the reveal is audited on the resident."""
+    resident = tag.resident
+    if not (can_reveal(actor, resident) and can_view_sensitive(actor, resident.community_id)):
+        raise Forbidden("您没有敏感人群信息的权限")
+    if not tag.sensitive:
+        raise ApplicationError("该标签不是敏感信息，详情已直接显示")
+    reason = _reveal_reason(reason)
+    details = open_tag_details(tag.details_enc)
+    audit_record(actor, "tag_reveal", resident, details={"kind": tag.kind, "tag": tag.id, "reason": reason})
+    return details
 
 
 @transaction.atomic

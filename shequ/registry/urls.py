@@ -19,6 +19,7 @@ urlpatterns = [
     path("residents/<int:resident_id>/transfer/", views.resident_transfer, name="resident_transfer"),
     path("residents/<int:resident_id>/tags/", views.resident_tag_add, name="resident_tag_add"),
     path("residents/<int:resident_id>/tags/<int:tag_id>/end/", views.resident_tag_end, name="resident_tag_end"),
+    path("residents/<int:resident_id>/tags/<int:tag_id>/reveal/", views.resident_tag_reveal, name="tag_reveal"),
     path("place-options/", views.place_options, name="place_options"),
     path("id-hint/", views.id_hint, name="id_hint"),
     path("tag-fields/", views.tag_fields, name="tag_fields"),

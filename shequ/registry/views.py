@@ -8,6 +8,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from shequ.core.errors import ApplicationError, NotFound
 from shequ.core.views import forbidden_unless
@@ -30,10 +31,12 @@ from .forms import (
     SplitForm,
     TagAddForm,
     TagEndForm,
+    TagRevealForm,
     TransferForm,
     describe_id_number,
     member_formset,
     tag_detail_fields,
+    tag_detail_text,
 )
 from .permissions import (
     can_edit_household,
@@ -73,22 +76,36 @@ def household_detail(request, household_id):
     return _household_page(request, household_id)
 
 
+def _reveal(request, form, context, reveal):
+    """Answers an htmx reveal form: the value in place of the form, or the form again with why not."""
+    if form.is_valid():
+        try:
+            context["value"] = reveal(form.cleaned_data["reason"])
+        except ApplicationError as error:
+            form.add_error("reason", error.message)
+    return render(request, "registry/_reveal.html", context | {"form": form})
+
+
 @require_POST
 @login_required
 def resident_reveal(request, resident_id):
-    """Answers the htmx reveal form with the full value in place of the masked one."""
+    """The full ID number or phone in place of the masked one."""
     resident = selectors.resident_get(request.user, resident_id)
     form = RevealForm(request.POST)
-    context = {"resident": resident, "form": form, "field": request.POST.get("field")}
-    if form.is_valid():
-        try:
-            context["value"] = services.resident_reveal(
-                actor=request.user, resident=resident, field=form.cleaned_data["field"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ApplicationError as error:
-            form.add_error("reason", error.message)
-    return render(request, "registry/_reveal.html", context)
+    return _reveal(request, form, {"resident": resident, "field": request.POST.get("field")},
+                   lambda reason: services.resident_reveal(actor=request.user, resident=resident,
+                                                            field=form.cleaned_data["field"], reason=reason))
+
+
+@require_POST
+@login_required
+def resident_tag_reveal(request, resident_id, tag_id):
+    """A sensitive tag's details in place of the reveal form; without the grant the tag is not found."""
+    resident = selectors.resident_get(request.user, resident_id)
+    tag = selectors.resident_tag_get(request.user, resident, tag_id)
+    return _reveal(request, TagRevealForm(request.POST), {"resident": resident, "tag": tag},
+                   lambda reason: tag_detail_text(tag.kind, services.resident_tag_reveal(
+                       actor=request.user, tag=tag, reason=reason)))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -96,12 +113,14 @@ def resident_reveal(request, resident_id):
 # which calls one service; an ApplicationError lands on the form, re-shown open on the card.
 # ---------------------------------------------------------------------------------------------------------
 
-def _show_error(form, error):
-    """The service's error on the fields it names; anything else above the form."""
-    for field, problems in error.details.items():
+def _show_error(form, error, details=None):
+    """The service's error on the fields it names (details, by default the error's); anything else above
+    the form."""
+    details = error.details if details is None else details
+    for field, problems in details.items():
         if field in form.fields:
             form.add_error(field, problems)
-    if not error.details or any(field not in form.fields for field in error.details):
+    if not error.details or any(field not in form.fields for field in details):
         form.add_error(None, error.message)
 
 
@@ -152,7 +171,8 @@ def household_new(request):
                     housing=data["housing"], phone=data["phone"], members=formset.members(),
                 )
             except ApplicationError as error:
-                _show_error(form, error)
+                # A member's error (a duplicate ID number, say) goes on that member's row.
+                _show_error(form, error, details=formset.take_member_errors(error))
             else:
                 return _done(request, f"已登记新户 {household.number}，{len(formset.members())} 人",
                              "registry:household", household.id)
@@ -386,9 +406,7 @@ def resident_tag_add(request, resident_id):
 @login_required
 def resident_tag_end(request, resident_id, tag_id):
     resident = selectors.resident_get(request.user, resident_id)
-    tag = next((t for t in selectors.visible_tags(request.user, resident) if t.id == tag_id), None)
-    if tag is None:
-        raise NotFound("未找到该标签")
+    tag = selectors.resident_tag_get(request.user, resident, tag_id)
     form = TagEndForm(request.POST)
     if _submit(form, lambda data: services.resident_tag_end(actor=request.user, tag=tag, ended_on=data["ended_on"])):
         return _done(request, f"已结束标签“{tag.get_kind_display()}”", "registry:resident", resident.id)
@@ -441,6 +459,8 @@ def import_mapping(request, job_id):
     job, elsewhere = _job_or_progress(request, job_id)
     if elsewhere:
         return elsewhere
+    if job.status == imports.ImportStatus.PREVIEWING:
+        return redirect("registry:import_preview", job.id)
     form = ImportMappingForm(request.POST or None, headers=job.headers, mapping=job.mapping)
     if request.method == "POST" and form.is_valid():
         try:
@@ -456,11 +476,23 @@ def import_mapping(request, job_id):
     return render(request, "registry/import_mapping.html", {"job": job, "form": form, "rows": rows})
 
 
+def _progress(job):
+    processed, total = imports.import_progress(job)
+    return {"processed": processed, "total": total, "percent": int(processed * 100 / total) if total else 0}
+
+
 @login_required
 def import_preview(request, job_id):
+    """The preview's result. While a large file is checked in the background, its progress instead, which
+    htmx polls every second; when the check ends, the page reloads with the result."""
     job, elsewhere = _job_or_progress(request, job_id)
     if elsewhere:
         return elsewhere
+    if job.status == imports.ImportStatus.PREVIEWING:
+        template = "registry/import_preview.html#checking" if request.htmx else "registry/import_preview.html"
+        return render(request, template, {"job": job, "checking": True, **_progress(job)})
+    if request.htmx:
+        return HttpResponseClientRefresh()
     if job.status not in (imports.ImportStatus.PREVIEWED, imports.ImportStatus.FAILED,
                           imports.ImportStatus.CANCELLED):
         return redirect("registry:import_mapping", job.id)
@@ -488,10 +520,10 @@ def import_commit(request, job_id):
 def import_progress(request, job_id):
     """The progress bar page; htmx polls its status part every second until the import ends."""
     job = imports.import_job_get(request.user, job_id)
-    processed, total = imports.import_progress(job)
-    context = {"job": job, "processed": processed, "total": total,
-               "percent": int(processed * 100 / total) if total else 0,
-               "active": job.status in imports.ACTIVE_STATUSES, "summary": imports.job_summary(job)}
+    if job.status == imports.ImportStatus.PREVIEWING:
+        return redirect("registry:import_preview", job.id)
+    context = {"job": job, **_progress(job), "active": job.status in imports.ACTIVE_STATUSES,
+               "summary": imports.job_summary(job)}
     template = "registry/import_progress.html#status" if request.htmx else "registry/import_progress.html"
     return render(request, template, context)
 

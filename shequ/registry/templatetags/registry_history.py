@@ -47,6 +47,8 @@ def history_lines(event):
         return [f"查看完整{REVEALED.get(details.get('field'), details.get('field'))}，原因：{details.get('reason', '')}"]
     if event.verb in ("tag_add", "tag_end"):
         return [_choice(TagKind, details.get("kind", ""))]
+    if event.verb == "tag_reveal":
+        return [f"查看“{_choice(TagKind, details.get('kind', ''))}”详情，原因：{details.get('reason', '')}"]
     if event.verb == "resident_transfer":
         moved = details.get("household", {})
         return [f"户 {moved.get('from')} → 户 {moved.get('to')}，关系：{_choice(Relation, details.get('relation', ''))}"]

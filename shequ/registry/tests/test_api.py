@@ -2,8 +2,9 @@
 
 import pytest
 
-from shequ.accounts.models import Role
+from shequ.accounts.models import Membership, Role
 from shequ.audit.models import AuditEvent
+from shequ.registry import services
 from shequ.registry.models import Household
 
 from .helpers import person, register
@@ -51,6 +52,35 @@ def test_reveal_and_history(setup):
     assert history[0]["verb"] == "reveal" and history[0]["details"]["reason"] == "电话回访"
 
 
+def test_sensitive_tag_details_are_revealed_with_a_reason(setup, world, client):
+    worker, household, _ = setup
+    resident = household.members.get(name="张建国")
+    head = world.user(Role.COMMUNITY_HEAD)
+    Membership.objects.filter(user=head).update(sensitive_access=True)
+    tag = services.resident_tag_add(actor=head, resident=resident, kind="drug_rehab", details={"helper": "王警官"})
+    url = f"/api/v1/registry/residents/{resident.id}/tags/{tag.id}/reveal"
+    client.force_login(head)
+    [listed] = client.get(f"/api/v1/registry/residents/{resident.id}").json()["tags"]
+    assert (listed["kind"], listed["details"]) == ("drug_rehab", {})
+    missing = client.post(url, {"reason": " "}, content_type="application/json")
+    assert missing.status_code == 400 and missing.json()["message"] == "请填写查看原因"
+    shown = client.post(url, {"reason": "帮扶回访"}, content_type="application/json")
+    assert shown.json() == {"id": tag.id, "kind": "drug_rehab", "details": {"helper": "王警官"}}
+    event = AuditEvent.objects.get(verb="tag_reveal")
+    assert event.source == "api" and event.actor == head and event.details["reason"] == "帮扶回访"
+
+    # Without the grant, or from another community, the tag does not exist.
+    outsider = world.user(Role.COMMUNITY_HEAD, community=world.b)
+    Membership.objects.filter(user=outsider).update(sensitive_access=True)
+    for user in (worker, outsider):
+        client.force_login(user)
+        refused = client.post(url, {"reason": "想了解一下"}, content_type="application/json")
+        assert refused.status_code == 404 and refused.json()["code"] == "not_found"
+    client.force_login(worker)
+    assert client.get(f"/api/v1/registry/residents/{resident.id}").json()["tags"] == []
+    assert AuditEvent.objects.filter(verb="tag_reveal").count() == 1
+
+
 def test_register_household_and_validation_errors(setup, world):
     worker, _, client = setup
     payload = {"estate_id": world.a.estate.id, "building_id": world.a.building.id, "room": "909",
@@ -58,7 +88,7 @@ def test_register_household_and_validation_errors(setup, world):
     response = client.post("/api/v1/registry/households", payload, content_type="application/json")
     body = response.json()
     assert response.status_code == 400 and body["code"] == "validation_error"
-    assert "身份证号" in body["message"] and "id_number" in body["details"]
+    assert body["message"].startswith("成员2：身份证号") and "members.1.id_number" in body["details"]
     assert Household.objects.count() == 1
     payload["members"][1] = person("韩梅梅", male=False, relation="配偶")
     created = client.post("/api/v1/registry/households", payload, content_type="application/json")

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from django.core.files import File
 from playwright.sync_api import expect
 
 from conftest import TEST_PASSWORD
 from shequ.accounts.models import Role
 from shequ.core.identity import make_id_number
 from shequ.core.tests.conftest import PHONE, browser, login_as, new_page, screenshot, wide_elements  # noqa: F401
-from shequ.registry.models import Household, Resident
+from shequ.registry import imports
+from shequ.registry.models import Household, ImportJob, ImportStatus, Resident
 
 pytestmark = pytest.mark.browser
 
@@ -99,3 +101,25 @@ def test_preview_fits_a_phone(world, live_server, new_page, tmp_path):  # noqa: 
     expect(page.get_by_role("heading", level=1)).to_have_text("预检结果")
     screenshot(page, "import-3-preview-phone")
     assert wide_elements(page, PHONE["width"]) == []
+
+
+def test_a_large_preview_shows_its_progress_then_its_result(world, live_server, new_page, tmp_path):  # noqa: F811
+    head = world.user(Role.COMMUNITY_HEAD)
+    path = roster_file(tmp_path)
+    with path.open("rb") as handle:
+        job = imports.import_upload(actor=head, community=world.a, file=File(handle, name=path.name))
+    job = imports.import_set_mapping(actor=head, job=job, mapping=job.mapping | {"B": "name"})
+    # As import_preview leaves a large file: claimed, queued for the worker, which has checked 12 of 40 rows.
+    ImportJob.objects.filter(id=job.id).update(status=ImportStatus.PREVIEWING, processed_rows=12, total_rows=40)
+    pages = {"desktop": new_page(), "phone": new_page(PHONE)}
+    for name, page in pages.items():
+        login_as(page, live_server, head.username, TEST_PASSWORD)
+        page.goto(f"{live_server.url}/registry/import/{job.id}/preview/")
+        expect(page.locator("#preview-status")).to_contain_text("已检查 12 / 40 行（30%）")
+        assert wide_elements(page, page.viewport_size["width"]) == []
+        screenshot(page, f"import-3-previewing-{name}")
+
+    imports.import_preview_task.call(job.id, head.id)  # what the worker does
+    for page in pages.values():  # the page polls, sees the check has ended and reloads with the result
+        expect(page.get_by_role("heading", level=1)).to_have_text("预检结果")
+        expect(page.locator("[data-precision-lost]")).to_contain_text("第5行")

@@ -8,11 +8,12 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import TEST_PASSWORD
-from shequ.accounts.models import Role
+from shequ.accounts.models import Membership, Role
 from shequ.audit.models import AuditEvent
 from shequ.core.identity import make_id_number
 from shequ.core.tests.conftest import PHONE, browser, login_as, new_page, screenshot, wide_elements  # noqa: F401
 from shequ.places.models import Building, Entrance, Estate
+from shequ.registry import services
 from shequ.registry.models import Household
 
 pytestmark = pytest.mark.browser
@@ -168,3 +169,43 @@ def test_register_find_by_initials_reveal_and_audit(office, live_server, new_pag
     phone.get_by_role("button", name="添加成员").click()
     assert wide_elements(phone, PHONE["width"]) == []
     screenshot(phone, "registry-register-phone")
+
+
+def test_sensitive_tag_reveal_and_a_duplicate_id_number_on_its_row(world, live_server, new_page):  # noqa: F811
+    head = world.user(Role.COMMUNITY_HEAD)
+    Membership.objects.filter(user=head).update(sensitive_access=True)
+    household = services.household_register(
+        actor=head, estate=world.a.estate, building=world.a.building, entrance=world.a.entrance, room="808",
+        members=[{"name": "周建华", "id_number": HEAD_ID}])
+    resident = household.members.get()
+    services.resident_tag_add(actor=head, resident=resident, kind="health",
+                              details={"condition": "高血压", "doctor": "李医生"})
+    for viewport, suffix in (("desktop", "desktop"), (PHONE, "phone")):
+        page = new_page(viewport)
+        login_as(page, live_server, head.username, TEST_PASSWORD)
+        page.goto(f"{live_server.url}/registry/residents/{resident.id}/")
+        page.wait_for_load_state()
+        row = page.locator("#tags [data-tag=health]")
+        expect(row).to_contain_text("敏感信息，已加密")
+        expect(page.locator("body")).not_to_contain_text("高血压")
+        row.locator("input[name=reason]").fill("入户走访前了解病情")
+        row.get_by_role("button", name="查看详情").click()
+        expect(row.locator("[data-revealed]")).to_have_text("健康状况：高血压 · 签约医生：李医生")
+        assert wide_elements(page, page.viewport_size["width"]) == []
+        screenshot(page, f"registry-tag-reveal-{suffix}")
+    assert AuditEvent.objects.filter(verb="tag_reveal", actor=head).count() == 2
+
+    # Registering someone whose ID number is already in the registry: the error is on that member's row.
+    page.goto(f"{live_server.url}/registry/households/new/")
+    page.wait_for_load_state()
+    page.locator("[name=building]").select_option(label="1号楼")
+    page.locator("[name=room]").fill("809")
+    fill_member(page, 0, "周小华", SPOUSE_ID, "head", "1991年8月20日 女")
+    page.get_by_role("button", name="添加成员").click()
+    fill_member(page, 1, "周建华", HEAD_ID, "spouse", "1990年5月1日 男")
+    page.get_by_role("button", name="登记", exact=True).click()
+    member = page.locator("[data-member]").nth(1)
+    expect(member.locator(".field.has-error .error")).to_have_text(
+        f"成员2：该身份证号已登记在册（甲社区，居民编号 {resident.id}）")
+    assert Household.objects.count() == 1 and wide_elements(page, PHONE["width"]) == []
+    screenshot(page, "registry-register-duplicate-phone")

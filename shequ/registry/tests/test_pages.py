@@ -111,15 +111,34 @@ def test_one_bad_id_number_shows_inline_and_writes_nothing(world, worker, login)
     assert Household.objects.count() == 0 and Resident.objects.count() == 0 and AuditEvent.objects.count() == 0
 
 
-def test_a_duplicate_id_number_is_refused_with_the_service_message(world, worker, login, family):
+def test_a_duplicate_id_number_is_shown_on_its_member_row(world, worker, login, family):
     client = login(worker)
-    head_id = services.resident_reveal(actor=worker, resident=family.members.get(name="张建国"),
-                                       field="id_number", reason="核对")
-    before = AuditEvent.objects.count()
+    registered = family.members.get(name="张建国")
+    taken = services.resident_reveal(actor=worker, resident=registered, field="id_number", reason="核对")
+    before = (Household.objects.count(), Resident.objects.count(), AuditEvent.objects.count())
     response = client.post(reverse("registry:household_new"), register_data(world.a, [
-        {"name": "李四", "id_number": head_id, "relation": "head"}]))
-    assert response.status_code == 200 and "身份证号已登记" in response.content.decode()
-    assert Household.objects.count() == 1 and AuditEvent.objects.count() == before
+        {"name": "李四", "id_number": id_number(date(1985, 1, 2), 7), "relation": "head"},
+        {"name": "删掉的", "relation": "spouse", "DELETE": "on"},
+        {"name": "李五", "id_number": taken, "relation": "child"},
+    ]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    # On the row of 李五, which the page numbers 2 (the deleted row is hidden), next to his ID number.
+    row = html[html.index('name="members-2-name"'):]
+    assert f"成员2：该身份证号已登记在册（甲社区，居民编号 {registered.id}）" in row and f'value="{taken}"' in row
+    assert html.count("该身份证号已登记在册") == 1  # not repeated above the form
+    assert (Household.objects.count(), Resident.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_the_same_id_number_twice_in_one_household_names_the_member_above(world, worker, login):
+    client = login(worker)
+    twice = id_number(date(1985, 1, 2), 8)
+    html = client.post(reverse("registry:household_new"), register_data(world.a, [
+        {"name": "李四", "id_number": twice, "relation": "head"},
+        {"name": "李五", "id_number": twice, "relation": "child"},
+    ])).content.decode()
+    assert "成员2：该身份证号已登记在册（本户成员李四）" in html[html.index('name="members-1-name"'):]
+    assert Household.objects.count() == 0 and Resident.objects.count() == 0 and AuditEvent.objects.count() == 0
 
 
 def test_a_member_without_id_number_needs_sex_and_birth_date(world, worker, login):
@@ -384,6 +403,53 @@ def test_sensitive_tags_with_a_grant(world, worker, login, family):
     assert tag.sensitive and tag.details == {} and "高血压" not in tag.details_enc
 
 
+@pytest.fixture
+def health_tag(world, family):
+    """A 健康状况 tag on 张建国, added by the community head, who holds a sensitive-access grant."""
+    head = world.user(Role.COMMUNITY_HEAD)
+    Membership.objects.filter(user=head).update(sensitive_access=True)
+    resident = family.members.get(name="张建国")
+    tag = services.resident_tag_add(actor=head, resident=resident, kind="health",
+                                    details={"condition": "高血压", "doctor": "李医生"})
+    return head, resident, tag
+
+
+def test_sensitive_tag_details_are_revealed_with_a_reason_and_audited(login, health_tag):
+    head, resident, tag = health_tag
+    client = login(head)
+    card = client.get(reverse("registry:resident", args=[resident.id])).content.decode()
+    url = reverse("registry:tag_reveal", args=[resident.id, tag.id])
+    assert 'data-tag="health"' in card and f'hx-post="{url}"' in card
+    assert "高血压" not in card and "李医生" not in card
+    for reason, message in (("", "请填写查看原因"), (" 看 ", "查看原因至少2个字")):
+        html = client.post(url, {"reason": reason}).content.decode()
+        assert message in html and "高血压" not in html
+    assert not AuditEvent.objects.filter(verb="tag_reveal").exists()
+
+    html = client.post(url, {"reason": "入户走访前了解病情"}).content.decode()
+    assert "健康状况：高血压 · 签约医生：李医生" in html and "已记录查看" in html
+    event = AuditEvent.objects.get(verb="tag_reveal")
+    assert (event.actor, event.target_id, event.source) == (head, str(resident.id), "web")
+    assert event.details == {"kind": "health", "tag": tag.id, "reason": "入户走访前了解病情"}
+    card = client.get(reverse("registry:resident", args=[resident.id])).content.decode()
+    assert "查看敏感标签详情" in card and "查看“健康状况（含严重精神障碍）”详情，原因：入户走访前了解病情" in card
+    assert "高血压" not in card
+
+
+def test_without_the_grant_a_sensitive_tag_is_not_there(world, worker, login, health_tag):
+    _, resident, tag = health_tag
+    url = reverse("registry:tag_reveal", args=[resident.id, tag.id])
+    client = login(worker)
+    card = client.get(reverse("registry:resident", args=[resident.id])).content.decode()
+    assert "健康状况" not in card and url not in card  # neither the tag nor its lines in the history
+    assert client.post(url, {"reason": "想了解一下"}).status_code == 404
+    # A head of another community is refused the same way, grant or not.
+    outsider = world.user(Role.COMMUNITY_HEAD, community=world.b)
+    Membership.objects.filter(user=outsider).update(sensitive_access=True)
+    assert login(outsider).post(url, {"reason": "想了解一下"}).status_code == 404
+    assert not AuditEvent.objects.filter(verb="tag_reveal").exists()
+
+
 def test_reveal_from_the_card_is_audited_and_in_the_history(world, worker, login, family):
     client = login(worker)
     head = family.members.get(name="张建国")
@@ -413,6 +479,7 @@ def _all_forms(family):
     urls = [(reverse(f"registry:{name}", args=[family.id]), data) for name, data in household_posts.items()]
     urls += [(reverse(f"registry:{name}", args=[resident.id]), data) for name, data in resident_posts.items()]
     urls.append((reverse("registry:resident_tag_end", args=[resident.id, tag.id]), {}))
+    urls.append((reverse("registry:tag_reveal", args=[resident.id, tag.id]), {"reason": "越权"}))
     return resident, urls
 
 

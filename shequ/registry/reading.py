@@ -1,0 +1,80 @@
+"""The reading half of a large roster import, in a second process.
+
+An import does two kinds of work: reading the file, validating every row and encrypting its ID number
+and phone (pure computation, no database), then writing (the database). On one core they add up; here a
+forked child runs the importer's `read_batches()` and sends each finished batch through a pipe, while
+the parent writes the batch before. The pipe holds little, so the child stays at most about one batch
+ahead, and the parent's memory never holds the file. The child never touches the database: it was
+forked while the parent's transaction was open, and only the parent may use that connection.
+
+Forking keeps the exact settings, keys and loaded code of the parent (a spawned process would start
+Django afresh, without the test or deployment overrides). Where fork is unavailable the import simply
+reads in its own process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import traceback
+
+from django.conf import settings
+
+from shequ.core.errors import ApplicationError
+
+DEFAULT_PARALLEL_MIN_ROWS = 20_000
+
+
+def parallel_min_rows():
+    """Files with fewer rows than this are read in the importing process: a fork costs more than it saves."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return float("inf")
+    return getattr(settings, "SHEQU_IMPORT_PARALLEL_MIN_ROWS", DEFAULT_PARALLEL_MIN_ROWS)
+
+
+def read_in_child(importer):
+    """Yields the importer's batches as a forked child reads them; raises the child's error as its own."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_read, args=(importer, sender), daemon=True, name="shequ-import-reader")
+    child.start()
+    sender.close()
+    try:
+        while True:
+            kind, payload = receiver.recv()
+            if kind == "batch":
+                yield payload
+            elif kind == "done":
+                importer.absorb_reading_outcome(payload)
+                return
+            else:
+                raise _child_error(payload)
+    except EOFError:
+        raise RuntimeError("读取文件的进程意外退出") from None
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()  # the import stopped early (cancel, failure): the rest of the file is not needed
+        child.join()
+
+
+def _read(importer, sender):
+    try:
+        for batch in importer.read_batches():
+            sender.send(("batch", batch))
+        sender.send(("done", importer.reading_outcome()))
+    except BaseException as error:  # everything goes back to the parent, which decides
+        sender.send(("error", _describe(error)))
+    finally:
+        sender.close()
+
+
+def _describe(error):
+    if isinstance(error, ApplicationError):
+        return {"message": error.message, "code": error.code, "details": error.details}
+    return {"message": str(error) or type(error).__name__, "trace": traceback.format_exc()}
+
+
+def _child_error(payload):
+    if "code" in payload:
+        return ApplicationError(payload["message"], code=payload["code"], details=payload["details"])
+    return RuntimeError(f"{payload['message']}\n{payload['trace']}")

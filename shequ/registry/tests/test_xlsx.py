@@ -1,0 +1,192 @@
+"""The streaming xlsx reader gives what calamine gives, for the files offices make (Excel's shared
+strings, inline strings, numbers, dates, booleans, rich text, gaps), and the parallel reading of a large
+import applies exactly what reading in one process does."""
+
+import io
+import multiprocessing
+import zipfile
+from datetime import date, datetime
+
+import openpyxl
+import pytest
+import xlsxwriter
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from python_calamine import CalamineWorkbook
+
+from shequ.accounts.models import Role
+from shequ.audit.models import AuditEvent
+from shequ.core.errors import ApplicationError
+from shequ.core.identity import make_id_number
+from shequ.registry import imports
+from shequ.registry.models import ImportStatus, NameGram, Resident
+from shequ.registry.roster import Roster
+from shequ.registry.xlsx import XlsxSheet
+
+from .test_import import _big_roster, roster, upload, xlsx
+
+
+def calamine_rows(data):
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+    pad = [""] * sheet.start[1]
+    rows = []
+    for number, cells in enumerate(sheet.iter_rows(), start=sheet.start[0] + 1):
+        cells = pad + list(cells)
+        while cells and cells[-1] == "":
+            cells.pop()
+        if cells:
+            rows.append((number, cells))
+    return rows
+
+
+def stream_rows(data):
+    return [(number, cells) for number, cells in XlsxSheet(data).rows() if any(c != "" for c in cells)]
+
+
+def test_excel_style_workbook_reads_as_calamine_reads_it():
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["A1"] = "花名册"
+    sheet.append([])
+    sheet.append(["姓名", "身份证号", "出生日期", "人数", "党员", "备注"])
+    sheet.append(["张建国", 110105194912310021, date(1949, 12, 31), 3, True, "A&B <旧> “引号”"])
+    sheet.append(["  前后空格 ", "11010519491231002X", datetime(2024, 5, 1, 8, 30), 2.5, False, None])
+    sheet["B6"] = "只有第二列"
+    sheet["D8"] = 1.1e17
+    sheet["F9"] = CellRichText(["富", TextBlock(InlineFont(b=True), "文本")])
+    for row in (4, 5):
+        sheet.cell(row, 3).number_format = "yyyy-mm-dd"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data = buffer.getvalue()
+
+    assert stream_rows(data) == calamine_rows(data)
+    rows = dict(stream_rows(data))
+    assert rows[4][:5] == ["张建国", pytest.approx(1.1010519491231e17), date(1949, 12, 31), 3.0, True]
+    assert isinstance(rows[4][1], float)  # a number, so the import can say its last digits are lost
+    assert rows[4][5] == "A&B <旧> “引号”"
+    assert rows[5][2] == datetime(2024, 5, 1, 8, 30)
+    assert rows[6] == ["", "只有第二列"] and rows[9] == ["", "", "", "", "", "富文本"]
+
+
+def test_inline_strings_as_constant_memory_writers_make_them():
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": True})
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["户号", "姓名", "手机号"])
+    sheet.write_row(1, 0, ["001", "李&梅", "13800001234"])
+    sheet.write_string(3, 2, " 13900001234")
+    sheet.write_number(4, 0, 12)
+    workbook.close()
+    data = buffer.getvalue()
+
+    assert stream_rows(data) == calamine_rows(data)
+    assert XlsxSheet(data).estimated_rows() == 5
+
+
+def test_merged_ranges_are_found_after_the_rows():
+    data = xlsx([["标题"], ["户号", "姓名"], ["001", "甲"], [None, "乙"]], merges=["A1:B1", "A3:A4"])
+    assert sorted(XlsxSheet(data).merged_ranges()) == [((0, 0), (0, 1)), ((2, 0), (3, 0))]
+
+
+def test_a_broken_xlsx_gets_a_clear_message():
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<not a workbook")
+    with pytest.raises(ApplicationError, match="无法读取该表格文件"):
+        Roster(data.getvalue(), "坏文件.xlsx").find_header()
+
+
+# -- The reading half in a second process ------------------------------------------------------------------
+
+
+@pytest.fixture
+def head(world):
+    return world.user(Role.COMMUNITY_HEAD)
+
+
+def _messy_roster(place, first_id):
+    """Two households, a bad ID and phone, an ID given twice."""
+    ids = [make_id_number("110105", date(1980, 1, 2), first_id + n, True) for n in range(3)]
+    address = f"{place.estate.name}{place.building.number}号楼{place.entrance.number}单元"
+    return xlsx(roster(
+        ["001", "王建国", "户主", ids[0], f"{address}101室", "13800001234"],
+        ["001", "李秀英", "配偶", ids[1], f"{address}101室", ""],
+        ["002", "赵六", "户主", "110105197503040000", f"{address}102室", "123"],
+        ["003", "钱七", "户主", ids[1], f"{address}103室", ""],
+        ["004", "孙八", "户主", ids[2], f"{address}104室", "13900001234"],
+    ))
+
+
+def _import(head, community, data):
+    job = upload(head, community, data)
+    job = imports.import_set_mapping(actor=head, job=job, mapping=job.mapping)
+    job = imports.run_import(job, actor=head)
+    return job
+
+
+def _outcome(community):
+    residents = Resident.objects.filter(community=community).order_by("id")
+    return ([(r.name, r.relation, bool(r.id_number_hash), r.phone_masked, r.household.number) for r in residents],
+            sorted((g.gram, g.resident.name) for g in NameGram.objects.filter(community_id=community.id)))
+
+
+@pytest.mark.parametrize("batch_size", [2, 2000])
+def test_reading_in_a_second_process_applies_what_one_process_applies(world, head, settings, monkeypatch,
+                                                                      batch_size):
+    monkeypatch.setattr(imports, "BATCH_SIZE", batch_size)
+    settings.SHEQU_IMPORT_PARALLEL_MIN_ROWS = 10**9
+    alone = _import(head, world.a, _messy_roster(world.a, 0))
+    forked_seen = []
+    real = imports.read_in_child
+
+    def watched(importer):
+        forked_seen.append(importer)
+        yield from real(importer)
+
+    monkeypatch.setattr(imports, "read_in_child", watched)
+    settings.SHEQU_IMPORT_PARALLEL_MIN_ROWS = 0
+    other_head = world.user(Role.COMMUNITY_HEAD, community=world.b)
+    forked = _import(other_head, world.b, _messy_roster(world.b, 10))
+
+    assert forked_seen, "the large-file path was not taken"
+    assert alone.status == forked.status == ImportStatus.DONE, forked.error_message
+    assert imports.job_summary(alone)["counts"] == imports.job_summary(forked)["counts"]
+    assert [(p["row"], p["column"], p["message"]) for p in alone.problems["items"]] == \
+        [(p["row"], p["column"], p["message"]) for p in forked.problems["items"]]
+    names_a, grams_a = _outcome(world.a)
+    names_b, grams_b = _outcome(world.b)
+    assert names_a == names_b and grams_a == grams_b and len(names_a) == 3
+
+
+def test_a_failure_while_reading_in_the_second_process_leaves_nothing(world, head, settings, monkeypatch):
+    settings.SHEQU_IMPORT_PARALLEL_MIN_ROWS = 0
+    monkeypatch.setattr(imports, "BATCH_SIZE", 5)
+    before = Resident.objects.count()
+
+    def broken_read(self, number, cells):
+        if number > 12:
+            raise ApplicationError("第13行读取失败")
+        return real_read(self, number, cells)
+
+    real_read = imports._Importer._read
+    monkeypatch.setattr(imports._Importer, "_read", broken_read)
+    job = _import(head, world.a, _big_roster(30))
+    assert job.status == ImportStatus.FAILED and "第13行读取失败" in job.error_message
+    assert Resident.objects.count() == before
+    assert AuditEvent.objects.filter(verb="import_failed").exists()
+    assert not multiprocessing.active_children()
+
+
+def test_cancel_stops_the_second_process_and_rolls_back(world, head, settings, monkeypatch):
+    settings.SHEQU_IMPORT_PARALLEL_MIN_ROWS = 0
+    monkeypatch.setattr(imports, "BATCH_SIZE", 10)
+    job = upload(head, world.a, _big_roster(50))
+    job = imports.import_set_mapping(actor=head, job=job, mapping=job.mapping)
+
+    def cancel(processed, total):
+        imports.import_cancel(actor=head, job=imports.ImportJob.objects.get(id=job.id))
+
+    job = imports.run_import(job, actor=head, on_progress=cancel)
+    assert job.status == ImportStatus.CANCELLED and Resident.objects.count() == 0
+    assert not multiprocessing.active_children()  # the reading process was stopped, not left waiting

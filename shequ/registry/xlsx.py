@@ -1,0 +1,230 @@
+"""Rows of an xlsx worksheet, read while the file is decompressed, in bounded memory.
+
+calamine (used for xls, xlsb and ods) builds the whole sheet in memory before the first row: about
+1 GB for a million-row roster. An xlsx sheet is a zipped XML stream of <row> elements, so here it is
+decompressed a few megabytes at a time and each row is matched with regular expressions, which runs at
+calamine's speed while holding one chunk. Values come out as calamine gives them: text as str, numbers
+as float, booleans as bool, cells formatted as dates as date or datetime, errors and empty cells as "".
+Shared strings (Excel's usual way of storing text) are loaded once, as calamine does.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import io
+import posixpath
+import re
+import zipfile
+from datetime import datetime, timedelta
+from xml.etree import ElementTree
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_CHUNK = 4 << 20
+
+# One cell: column letters, its other attributes, then <v>, a plain inline string, or anything else.
+_CELL = re.compile(
+    r'<c r="([A-Z]{1,3})\d*"([^>]*?)(?:/>|>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)?'
+    r"(?:<v>([^<]*)</v>|<is><t[^>]*>([^<]*)</t></is>|(.*?))</c>)",
+    re.S,
+)
+_INLINE = ' t="inlineStr"'
+_SHARED = ' t="s"'
+_ROW_NUMBER = re.compile(r'\br="(\d+)"')
+_TYPE = re.compile(r'\bt="(\w+)"')
+_STYLE = re.compile(r'\bs="(\d+)"')
+_TEXT = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>")
+_PHONETIC = re.compile(r"<rPh\b.*?</rPh>", re.S)
+_DIMENSION = re.compile(r'<dimension ref="[A-Z]*\d+:?[A-Z]*(\d*)"')
+_MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+# Built-in number formats that show a date or time (ECMA-376 18.8.30).
+_DATE_FORMAT_IDS = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
+_DATE_CODE = re.compile(r"[dmyhs]")
+_QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
+
+
+class XlsxError(ValueError):
+    """The file is not a readable xlsx workbook."""
+
+
+def column_index(letters):
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
+class XlsxSheet:
+    """The first worksheet of an xlsx file (a path or bytes)."""
+
+    def __init__(self, source):
+        try:
+            self._zip = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes | bytearray) else source)
+            self._sheet = self._first_sheet_path()
+            self._strings = None
+            self._date_styles, self._epoch = self._styles()
+        except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as error:
+            raise XlsxError(str(error)) from error
+        self._columns = {}
+
+    def close(self):
+        self._zip.close()
+
+    # -- workbook parts --------------------------------------------------------------
+
+    def _xml(self, name):
+        return ElementTree.fromstring(self._zip.read(name))
+
+    def _first_sheet_path(self):
+        workbook = self._xml("xl/workbook.xml")
+        sheet = workbook.find(f"{_MAIN}sheets/{_MAIN}sheet")
+        relation = sheet.get(f"{_REL}id")
+        for rel in self._xml("xl/_rels/workbook.xml.rels").iter(f"{_PACKAGE_REL}Relationship"):
+            if rel.get("Id") == relation:
+                target = rel.get("Target")
+                return target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+        raise KeyError("worksheet")
+
+    def _styles(self):
+        """Indexes of the cell formats that show dates, and the workbook's date epoch."""
+        workbook = self._xml("xl/workbook.xml")
+        properties = workbook.find(f"{_MAIN}workbookPr")
+        date1904 = properties is not None and properties.get("date1904") in ("1", "true")
+        epoch = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
+        try:
+            styles = self._xml("xl/styles.xml")
+        except KeyError:
+            return frozenset(), epoch
+        custom = {}
+        for fmt in styles.iter(f"{_MAIN}numFmt"):
+            code = _QUOTED.sub("", fmt.get("formatCode", "")).lower()
+            custom[int(fmt.get("numFmtId", -1))] = bool(_DATE_CODE.search(code))
+        cell_formats = styles.find(f"{_MAIN}cellXfs")
+        dates = set()
+        for index, xf in enumerate(cell_formats if cell_formats is not None else ()):
+            fmt = int(xf.get("numFmtId", 0))
+            if custom.get(fmt, fmt in _DATE_FORMAT_IDS):
+                dates.add(index)
+        return frozenset(dates), epoch
+
+    def _shared_strings(self):
+        if self._strings is None:
+            self._strings = []
+            if "xl/sharedStrings.xml" in self._zip.namelist():
+                for piece in self._pieces("xl/sharedStrings.xml", "</si>"):
+                    if "<si" in piece:
+                        self._strings.append(_joined_text(piece[piece.rfind("<si"):]))
+        return self._strings
+
+    def _pieces(self, name, separator):
+        """The decompressed XML as text cut after each `separator`, a chunk at a time."""
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        rest = ""
+        with self._zip.open(name) as stream:
+            while chunk := stream.read(_CHUNK):
+                text = rest + decoder.decode(chunk)
+                pieces = text.split(separator)
+                rest = pieces.pop()
+                yield from pieces
+        if rest:
+            yield rest
+
+    # -- the sheet -----------------------------------------------------------------------------
+
+    def estimated_rows(self):
+        """The last row the sheet's <dimension> names, read from its first bytes; None if absent."""
+        with self._zip.open(self._sheet) as stream:
+            head = stream.read(4096).decode("utf-8", "ignore")
+        match = _DIMENSION.search(head)
+        return int(match.group(1)) if match and match.group(1) else None
+
+    def merged_ranges(self):
+        """[((first_row, first_col), (last_row, last_col))], 0-based; they follow the rows in the file,
+        so this reads the sheet through once, as bytes."""
+        ranges, tail = [], b""
+        with self._zip.open(self._sheet) as stream:
+            while chunk := stream.read(_CHUNK):
+                data = tail + chunk
+                cut = data.rfind(b"<") if len(data) > 256 else 0
+                for c1, r1, c2, r2 in _MERGE.findall(data[:cut]):
+                    ranges.append(((int(r1) - 1, column_index(c1.decode())), (int(r2) - 1, column_index(c2.decode()))))
+                tail = data[cut:]
+        for c1, r1, c2, r2 in _MERGE.findall(tail):
+            ranges.append(((int(r1) - 1, column_index(c1.decode())), (int(r2) - 1, column_index(c2.decode()))))
+        return ranges
+
+    def rows(self):
+        """(Excel row number, [cell values from column A]) for every row with cells."""
+        previous = 0
+        for piece in self._pieces(self._sheet, "</row>"):
+            start = piece.rfind("<row")
+            if start < 0:
+                continue
+            end = piece.find(">", start)
+            number = _ROW_NUMBER.search(piece, start, end)
+            previous = int(number.group(1)) if number else previous + 1
+            cells = self._cells(piece, end + 1)
+            if cells:
+                yield previous, cells
+
+    def _cells(self, piece, start):
+        values = []
+        columns = self._columns
+        for letters, attributes, number, inline, other in _CELL.findall(piece, start):
+            index = columns.get(letters)
+            if index is None:
+                index = columns[letters] = column_index(letters)
+            if index != len(values):
+                values.extend([""] * (index - len(values)))
+            # The usual cells (plain inline text, shared text, a bare number) without the general parse.
+            if attributes == _INLINE and not other:
+                values.append(html.unescape(inline) if "&" in inline else inline)
+            elif attributes == _SHARED and number:
+                values.append(self._shared_strings()[int(number)])
+            else:
+                values.append(self._value(attributes, number, inline, other))
+        return values
+
+    def _value(self, attributes, number, inline, other):
+        kind = _TYPE.search(attributes)
+        kind = kind.group(1) if kind else "n"
+        if kind == "inlineStr":
+            text = inline if not other else _joined_text(other)
+            return html.unescape(text) if "&" in text else text
+        if kind == "s":
+            return self._shared_strings()[int(number)] if number else ""
+        if kind == "str":
+            return html.unescape(number) if "&" in number else number
+        if kind == "b":
+            return number == "1"
+        if kind == "e" or not number:
+            return ""
+        if kind == "d":
+            return _iso_date(number)
+        value = float(number)
+        style = _STYLE.search(attributes)
+        if style and int(style.group(1)) in self._date_styles:
+            return self._date(value)
+        return value
+
+    def _date(self, serial):
+        moment = self._epoch + timedelta(seconds=round(serial * 86400))  # floats carry 08:29:59.9999
+        return moment if moment.hour or moment.minute or moment.second else moment.date()
+
+
+def _joined_text(xml):
+    if "<rPh" in xml:
+        xml = _PHONETIC.sub("", xml)
+    text = "".join(_TEXT.findall(xml))
+    return html.unescape(text) if "&" in text else text
+
+
+def _iso_date(text):
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return moment.date() if moment == datetime(moment.year, moment.month, moment.day) else moment
+
