@@ -19,6 +19,9 @@ class AuditEvent(models.Model):
     source = models.CharField("来源", max_length=16)
     ip = models.GenericIPAddressField("IP", null=True, blank=True)
     details = models.JSONField("详情", default=dict, blank=True)
+    # About sensitive personal information (health, resettlement, rehab): listed only to readers whose
+    # membership over the event's community was granted sensitive access, like the information itself.
+    sensitive = models.BooleanField("涉及敏感信息", default=False)
 
     class Meta:
         verbose_name = "审计记录"

@@ -1,10 +1,9 @@
 from django.db.models import Q
 
-from shequ.core.errors import NotFound
 from shequ.core.pagination import keyset_page
 
 from .models import AuditEvent
-from .permissions import audit_scope, can_read_audit
+from .permissions import audit_scope, can_read_audit, sensitive_community_ids
 
 VERB_LABELS = {
     "create": "新建",
@@ -45,6 +44,7 @@ def audit_event_list(actor, *, verb=None, target_type=None, actor_query=None, si
     if not actor.is_superuser:
         scope = audit_scope(actor)
         events = events.filter(Q(community_id__in=scope.community_ids) | Q(street_id__in=scope.street_ids))
+        events = events.filter(Q(sensitive=False) | Q(community_id__in=sensitive_community_ids(actor)))
     if verb:
         events = events.filter(verb=verb)
     if target_type:
@@ -61,9 +61,3 @@ def audit_event_list(actor, *, verb=None, target_type=None, actor_query=None, si
         events = events.filter(id__lt=before_id)
     return keyset_page(events.order_by("-id"), limit)
 
-
-def audit_event_get(actor, event_id):
-    events, _ = audit_event_list(actor, before_id=int(event_id) + 1, limit=1)
-    if not events or events[0].id != int(event_id):
-        raise NotFound()
-    return events[0]

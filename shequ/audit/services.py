@@ -3,9 +3,11 @@ from shequ.core.context import current_ip, current_source
 from .models import AuditEvent
 
 
-def audit_record(actor, verb, target=None, *, source=None, details=None, community_id=None, street_id=None):
+def audit_record(actor, verb, target=None, *, source=None, details=None, community_id=None, street_id=None,
+                 sensitive=False):
     """Record one event. Called by every service that writes, inside the same transaction, so an
-    audited write and its record commit or roll back together."""
+    audited write and its record commit or roll back together. `sensitive`: the event tells sensitive
+    personal information (that a resident has such a tag), shown only to readers granted it."""
     community_id = community_id if community_id is not None else getattr(target, "community_id", None)
     if street_id is None:
         street_id = getattr(target, "street_id", None)
@@ -21,6 +23,7 @@ def audit_record(actor, verb, target=None, *, source=None, details=None, communi
         source=source or current_source.get(),
         ip=current_ip.get(),
         details=details or {},
+        sensitive=sensitive,
     )
 
 

@@ -318,6 +318,8 @@ def import_commit(request, job_id: int, payload: ImportCommitIn | None = None):
 
 @router.post("/imports/{job_id}/cancel", response=ImportJobOut)
 def import_cancel(request, job_id: int):
+    """Stop an import (all it did is rolled back) or a preview running in the background (status goes back
+    to mapped, to be checked again)."""
     job = imports.import_job_get(request.user, job_id)
     return _job_out(imports.import_cancel(actor=request.user, job=job))
 

@@ -229,6 +229,8 @@ def _preview_rows(job, actor, *, on_progress=None):
     mapping page, and is raised again."""
     try:
         summary = _Importer(job, actor, commit=False, on_progress=on_progress).run()
+    except ImportCancelled:
+        raise
     except Exception as error:
         reason = error.message if isinstance(error, ApplicationError) else str(error) or type(error).__name__
         ImportJob.objects.filter(id=job.id, status=ImportStatus.PREVIEWING).update(
@@ -266,11 +268,14 @@ def import_commit(*, actor, job, duplicate_policy=None):
 
 def import_cancel(*, actor, job):
     """Ask a queued or running import to stop; it rolls back everything it did. An import that has not
-    been queued is simply closed."""
+    been queued is simply closed. A preview in the background is stopped instead, and the job goes back
+    to the mapping, to be checked again."""
     _check_importer(actor, job)
     job.refresh_from_db(fields=["status"])
     if job.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CANCELLED):
         raise ApplicationError("该导入任务已结束，无法取消")
+    if job.status == ImportStatus.PREVIEWING:
+        return _cancel_preview(actor, job)
     if job.status in ACTIVE_STATUSES:
         _Signals(job).request_cancel(actor)
     if job.status == ImportStatus.RUNNING and connection.vendor == "sqlite" and not connection.in_atomic_block:
@@ -282,6 +287,16 @@ def import_cancel(*, actor, job):
             updates |= {"status": ImportStatus.CANCELLED, "finished_at": timezone.now()}
         ImportJob.objects.filter(id=job.id).update(**updates)
         audit_record(actor, "import_cancel", job, details={"status": job.status})
+    job.refresh_from_db()
+    return job
+
+
+@transaction.atomic
+def _cancel_preview(actor, job):
+    ImportJob.objects.filter(id=job.id, status=ImportStatus.PREVIEWING).update(
+        status=ImportStatus.MAPPED, error_message="预检已取消，居民台账没有任何改动；可修改列对应后重新预检",
+        updated_at=timezone.now())
+    audit_record(actor, "import_cancel", job, details={"status": ImportStatus.PREVIEWING})
     job.refresh_from_db()
     return job
 
@@ -317,11 +332,20 @@ def import_preview_task(job_id, actor_id):
     job = ImportJob.objects.filter(id=job_id, status=ImportStatus.PREVIEWING).select_related("community").first()
     if job is None:  # cancelled while it waited
         return
+    with contextlib.suppress(ImportCancelled):  # cancelled while it ran
+        _preview_rows(job, User.objects.get(id=actor_id), on_progress=_preview_progress(job_id))
+
+
+def _preview_progress(job_id):
+    """Reports a background preview's progress on its job row; once the preview was cancelled (the job is
+    no longer PREVIEWING), stops it at the next batch instead."""
+    previewing = ImportJob.objects.filter(id=job_id, status=ImportStatus.PREVIEWING)
 
     def progress(processed, total):
-        ImportJob.objects.filter(id=job_id).update(processed_rows=processed, total_rows=total)
+        if not previewing.update(processed_rows=processed, total_rows=total):
+            raise ImportCancelled
 
-    _preview_rows(job, User.objects.get(id=actor_id), on_progress=progress)
+    return progress
 
 
 def import_file(*, actor, community, path, mapping=None, duplicate_policy=DuplicatePolicy.REPORT,

@@ -64,8 +64,8 @@ class Household(CommunityOwned):
 
 
 class Resident(CommunityOwned):
-    # Community, grid and building are not indexed alone: the composite indexes below start with them,
-    # and every index is one more tree each of a million inserted rows has to be written into.
+    # Community, grid and building are indexed only as (place, id), below: a list of one place is then read
+    # in id order, page by page, and every further index is one more tree a million imported rows go into.
     community = models.ForeignKey("places.Community", on_delete=models.PROTECT, verbose_name="社区", db_index=False)
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members", verbose_name="户")
     # Copied from the household so lists filter and scope on one table without a join.
@@ -120,6 +120,7 @@ class Resident(CommunityOwned):
             models.Index(fields=["community", "id_tail6_hash"]),
             models.Index(fields=["community", "phone_tail4_hash"]),
             models.Index(fields=["phone_hash"]),
+            models.Index(fields=["community", "id"]),
             models.Index(fields=["grid", "id"]),
             models.Index(fields=["building", "id"]),
         ]

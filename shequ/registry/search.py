@@ -10,9 +10,9 @@ resident_id) for name pieces, (community_id, tail hash) for digits, (community_i
 two" (last 4 digits of an ID or a phone, initials or pinyin) is a UNION of two index lookups, not an OR that
 SQLite would answer by walking the community. SQLite keeps such a subquery's ids sorted, so the keyset page
 (ORDER BY id LIMIT 51) and the bounded count read only the matches, with no sort, instead of every resident
-of the scope — as long as the resident table has an index on community_id alone, which migration 0003 dropped
-(figures and the cost of that in docs/PERFORMANCE.md). The residents found are the same as with plain joins: a name
-piece, a household, a building and an entrance always carry their resident's community.
+of the scope, probing the resident's (community_id, id) index (figures in docs/PERFORMANCE.md). The
+residents found are the same as with plain joins: a name piece, a household, a building and an entrance
+always carry their resident's community.
 
 The condition is SQL text and its parameters, written here rather than built as ORM querysets: building
 and compiling those took several times longer than the database took to answer them. It uses only what

@@ -29,7 +29,6 @@ from .search import and_, parse_query
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
-TAG_VERBS = ("tag_add", "tag_end", "tag_reveal")
 
 
 def _label(field, choices):
@@ -289,7 +288,7 @@ def record_history(actor, target, *, limit=100):
     sensitive-access grant, the events of sensitive tags are left out: such a tag is not there at all."""
     events = AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
     if not can_view_sensitive(actor, target.community_id):
-        events = events.exclude(verb__in=TAG_VERBS, details__kind__in=sorted(SENSITIVE_TAGS))
+        events = events.exclude(sensitive=True)
     return list(events.order_by("-id")[:limit])
 
 

@@ -379,7 +379,8 @@ def resident_tag_reveal(*, actor, tag, reason):
         raise ApplicationError("该标签不是敏感信息，详情已直接显示")
     reason = _reveal_reason(reason)
     details = open_tag_details(tag.details_enc)
-    audit_record(actor, "tag_reveal", resident, details={"kind": tag.kind, "tag": tag.id, "reason": reason})
+    audit_record(actor, "tag_reveal", resident, details={"kind": tag.kind, "tag": tag.id, "reason": reason},
+                 sensitive=True)
     return details
 
 
@@ -398,7 +399,7 @@ def resident_tag_add(*, actor, resident, kind, details=None, started_on=None):
         details={} if sensitive else details, details_enc=seal_tag_details(details) if sensitive else "",
         started_on=started_on,
     )
-    audit_record(actor, "tag_add", resident, details={"kind": kind})
+    audit_record(actor, "tag_add", resident, details={"kind": kind}, sensitive=sensitive)
     return tag
 
 
@@ -409,5 +410,5 @@ def resident_tag_end(*, actor, tag, ended_on=None):
     tag.active = False
     tag.ended_on = ended_on or date.today()
     tag.save(update_fields=["active", "ended_on", "updated_at"])
-    audit_record(actor, "tag_end", tag.resident, details={"kind": tag.kind})
+    audit_record(actor, "tag_end", tag.resident, details={"kind": tag.kind}, sensitive=tag.sensitive)
     return tag

@@ -533,10 +533,13 @@ def import_progress(request, job_id):
 def import_cancel(request, job_id):
     job = imports.import_job_get(request.user, job_id)
     try:
-        imports.import_cancel(actor=request.user, job=job)
-        messages.info(request, "已请求取消，导入会在当前批次结束后回滚，居民台账保持导入前的状态")
+        job = imports.import_cancel(actor=request.user, job=job)
     except ApplicationError as error:
         messages.error(request, error.message)
+        return redirect("registry:import_progress", job.id)
+    if job.status == imports.ImportStatus.MAPPED:  # a preview stopped: back to the mapping, which says so
+        return redirect("registry:import_mapping", job.id)
+    messages.info(request, "已请求取消，导入会在当前批次结束后回滚，居民台账保持导入前的状态")
     return redirect("registry:import_progress", job.id)
 
 

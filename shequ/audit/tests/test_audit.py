@@ -116,6 +116,31 @@ def test_street_admin_reads_every_community_of_his_street_and_street_events(worl
     assert nowhere.id not in ids
 
 
+def test_sensitive_events_are_listed_only_to_readers_granted_sensitive_access(world):
+    head = world.user(Role.COMMUNITY_HEAD, username="granted_head")
+    head.memberships.update(sensitive_access=True)
+    plain = audit_record(head, "tag_add", world.a.estate, details={"kind": "disabled"})
+    secret = audit_record(head, "tag_add", world.a.estate, details={"kind": "health"}, sensitive=True)
+    granted_supervisor = world.user(Role.SUPERVISOR, username="granted_supervisor")
+    granted_supervisor.memberships.update(sensitive_access=True)
+    # Granted over community b only: it opens b's sensitive events, not a's.
+    head_b = world.user(Role.COMMUNITY_HEAD, community=world.b, username="granted_b")
+    head_b.memberships.update(sensitive_access=True)
+    street_admin = world.user(Role.STREET_ADMIN)
+    street_admin.memberships.update(sensitive_access=True)  # a street membership is never enough
+
+    def listed(user):
+        return [e["id"] for e in client_for(user).get("/api/v1/audit/events").json()["items"]]
+
+    assert listed(head) == [secret.id, plain.id]
+    assert listed(granted_supervisor) == [secret.id, plain.id]
+    assert listed(world.user(Role.SUPERVISOR, username="plain_supervisor")) == [plain.id]
+    assert listed(street_admin) == [plain.id]
+    assert listed(head_b) == []
+    page = client_for(world.user(Role.COMMUNITY_HEAD, username="plain_head")).get("/audit/?verb=tag_add")
+    assert page_ids(page) == [world.a.estate.id]
+
+
 @pytest.mark.parametrize("role", [Role.COMMUNITY_WORKER, Role.GRID_WORKER, Role.RESIDENT, Role.VOLUNTEER])
 def test_other_roles_get_403(world, role):
     record_events(world.user(Role.COMMUNITY_HEAD), world.a, 1)

@@ -1,4 +1,5 @@
-"""Fewer indexes to write: single-column indexes that a composite index already starts with go, as
+"""Fewer indexes to write: single-column indexes that a composite index already starts with go (the
+resident's community becomes (community, id), which a list of one community reads in id order), as
 does the unread (community, name) index, and name pieces become one tree keyed by (community, piece,
 resident) — WITHOUT ROWID on SQLite. Django cannot turn a primary key into a composite one in place, so
 the pieces' table is made anew and filled again from the residents' names."""
@@ -83,5 +84,9 @@ class Migration(migrations.Migration):
         ),
         # Names are searched through their pieces; nothing reads (community, name).
         migrations.RemoveIndex(model_name='resident', name='registry_re_communi_25a237_idx'),
+        migrations.AddIndex(
+            model_name='resident',
+            index=models.Index(fields=['community', 'id'], name='registry_re_communi_e43246_idx'),
+        ),
         migrations.RunPython(refill, migrations.RunPython.noop),
     ]

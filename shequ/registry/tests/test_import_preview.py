@@ -11,6 +11,7 @@ from django_tasks import default_task_backend
 from django_tasks.signals import task_enqueued, task_finished, task_started
 
 from shequ.accounts.models import Role
+from shequ.audit.models import AuditEvent
 from shequ.registry import imports
 from shequ.registry.models import ImportJob, ImportStatus, Resident
 
@@ -66,6 +67,11 @@ def mapped(head, world):
 def run_queued():
     """What a worker does: run the task the page or the API queued."""
     [result] = default_task_backend.results
+    result.task.call(*result.args, **result.kwargs)
+
+
+def run_queued_last():
+    result = default_task_backend.results[-1]
     result.task.call(*result.args, **result.kwargs)
 
 
@@ -134,12 +140,35 @@ def test_the_api_starts_the_preview_and_the_client_polls(world, head, client, la
     assert (body["processed_rows"], body["total_rows"]) == (ROWS, ROWS)
 
 
-def test_a_preview_cancelled_while_it_waits_stays_cancelled(world, head, large, queued_only):
+def test_a_preview_cancelled_on_its_page_goes_back_to_the_mapping(world, head, client, large, queued_only):
+    client.force_login(head)
     job = imports.import_preview(actor=head, job=mapped(head, world))
-    imports.import_cancel(actor=head, job=job)
-    run_queued()
+    page = client.get(f"/registry/import/{job.id}/preview/").content.decode()
+    cancel_url = f"/registry/import/{job.id}/cancel/"
+    assert f'action="{cancel_url}"' in page and "取消预检" in page
+    response = client.post(cancel_url)
+    assert response["Location"] == f"/registry/import/{job.id}/mapping/"
+    assert "预检已取消" in client.get(response["Location"]).content.decode()
+    run_queued()  # the task that waited finds nothing to check
     job.refresh_from_db()
-    assert job.status == ImportStatus.CANCELLED and imports.job_summary(job)["counts"] == {}
+    assert job.status == ImportStatus.MAPPED and imports.job_summary(job)["counts"] == {}
+    assert AuditEvent.objects.filter(verb="import_cancel", details__status="previewing").count() == 1
+    # Checked again, it ends as any preview.
+    job = imports.import_preview(actor=head, job=job)
+    run_queued_last()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.PREVIEWED and job.error_message == ""
+
+
+def test_a_running_preview_stops_at_its_next_batch_once_cancelled(world, head, large, queued_only):
+    job = imports.import_preview(actor=head, job=mapped(head, world))
+    progress = imports._preview_progress(job.id)
+    progress(10, ROWS)
+    assert ImportJob.objects.get(id=job.id).processed_rows == 10
+    imports.import_cancel(actor=head, job=job)
+    with pytest.raises(imports.ImportCancelled):
+        progress(20, ROWS)
+    assert ImportJob.objects.get(id=job.id).status == ImportStatus.MAPPED
 
 
 def test_a_failed_preview_returns_to_the_mapping_with_the_reason(world, head, client, large):

@@ -1,15 +1,18 @@
 """Life events keep history and never delete; counts follow; validation names the field."""
 
 from datetime import date
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 
 from shequ.accounts.models import Role
 from shequ.audit.models import AuditEvent
+from shequ.audit.services import audit_record
 from shequ.core.errors import ApplicationError, Forbidden
 from shequ.places.models import Community
 from shequ.registry import selectors, services
-from shequ.registry.choices import HouseholdStatus, ResidentStatus
+from shequ.registry.choices import SENSITIVE_TAGS, HouseholdStatus, ResidentStatus
 from shequ.registry.models import Household, NameGram, Resident
 
 from .helpers import person, register
@@ -155,3 +158,16 @@ def test_tag_reveal_needs_the_grant_a_sensitive_tag_and_a_reason(world, worker):
     assert {e.verb for e in selectors.record_history(head, resident)} >= {"tag_add", "tag_reveal"}
     assert [e.details["kind"] for e in selectors.record_history(worker, resident) if e.verb.startswith("tag_")] == [
         "disabled"]
+    # In the audit trail they are marked, and so listed only to readers granted sensitive access.
+    assert set(AuditEvent.objects.filter(sensitive=True).values_list("verb", flat=True)) == {"tag_add", "tag_reveal"}
+    assert AuditEvent.objects.get(verb="tag_add", details__kind="disabled").sensitive is False
+
+
+def test_migration_marks_the_sensitive_tag_events_written_before(world):
+    migration = import_module("shequ.registry.migrations.0004_sensitive_tag_events")
+    assert set(migration.SENSITIVE_KINDS) == set(SENSITIVE_TAGS)
+    earlier = [audit_record(None, verb, world.a.estate, details={"kind": kind})
+               for verb, kind in [("tag_add", "health"), ("tag_reveal", "drug_rehab"), ("tag_end", "resettlement"),
+                                  ("tag_add", "dibao"), ("update", "health")]]
+    migration.mark(apps, None)
+    assert [e.id for e in earlier if AuditEvent.objects.get(id=e.id).sensitive] == [e.id for e in earlier[:3]]
