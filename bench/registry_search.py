@@ -124,7 +124,8 @@ def run(args, url):
     from django.core.management import call_command
     from django.db import connection
 
-    from shequ.registry.models import Resident
+    from shequ.core.database import refresh_planner_statistics
+    from shequ.registry.models import SEARCHED_MODELS, Resident
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -133,6 +134,8 @@ def run(args, url):
         built_in = build(args.residents, args.seed)
         if url.startswith("sqlite:///") and not args.database_url:
             Path(f"{url.removeprefix('sqlite:///')}.done").write_text(json.dumps({"seconds": built_in}))
+    # As an import or the demo seed leaves it (a database built before they did is brought level).
+    refresh_planner_statistics(*SEARCHED_MODELS)
     connection.close()  # searches run on a connection with the application's own settings
     total = Resident.objects.count()
     log(f"{total:,} residents ready ({time.perf_counter() - started:.0f} s)")

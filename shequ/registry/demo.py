@@ -5,11 +5,12 @@ are left alone, so seed_demo can be run again."""
 import random
 from itertools import islice
 
+from shequ.core.database import refresh_planner_statistics
 from shequ.places.models import Entrance
 
 from .bulk import bulk_register
 from .fake import households, room_numbers
-from .models import Household
+from .models import SEARCHED_MODELS, Household
 
 SEED = 2026
 HOUSEHOLDS_PER_COMMUNITY = 600
@@ -32,6 +33,8 @@ def seed(communities, actor=None):
             continue
         rows = [household | place for household, place in zip(chunk, places, strict=False)]
         added[community.name] = bulk_register(community, rows, actor=actor)["households"]
+    if any(added.values()):
+        refresh_planner_statistics(*SEARCHED_MODELS)
     return added
 
 

@@ -48,6 +48,7 @@ from django_tasks import task
 
 from shequ.audit.services import audit_record
 from shequ.core.context import source as audit_source
+from shequ.core.database import refresh_planner_statistics
 from shequ.core.errors import ApplicationError, Forbidden
 from shequ.core.identity import IdNumberPrecisionLost, normalize_text
 from shequ.core.scoping import actor_scope
@@ -55,7 +56,7 @@ from shequ.places.models import Building, Community, Entrance, Estate
 from shequ.places.permissions import can_manage_community
 
 from .choices import HouseholdStatus, HouseholdType, Housing, Relation, ResidentStatus
-from .models import DuplicatePolicy, Household, ImportJob, ImportStatus, NameGram, Resident
+from .models import SEARCHED_MODELS, DuplicatePolicy, Household, ImportJob, ImportStatus, NameGram, Resident
 from .permissions import IMPORTER_ROLES, can_import_into
 from .pinyin import name_grams
 from .protection import id_number_hash, protect_id_number, protect_phone
@@ -396,6 +397,7 @@ def run_import(job, *, actor=None, on_progress=None):
                 applied_rows=counts["created"] + counts["updated"], rejected_rows=counts["rejected"],
                 problems=summary, rejected_file=rejected_name or "", finished_at=timezone.now(),
                 error_message="", updated_at=timezone.now())
+        refresh_planner_statistics(*SEARCHED_MODELS)
     except ImportCancelled:
         _discard(rejected_name)
         _finish(job, ImportStatus.CANCELLED, "导入已取消，居民台账未做任何改动", cancel_requested=True)

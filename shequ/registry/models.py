@@ -219,3 +219,7 @@ class ImportJob(CommunityOwned):
 
     def __str__(self):
         return self.file_name
+
+
+# What the resident list and search read: their planner statistics are refreshed after a bulk write.
+SEARCHED_MODELS = (Household, Resident, NameGram, ResidentTag)

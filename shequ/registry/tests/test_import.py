@@ -497,6 +497,25 @@ def test_commit_audits_once_with_counts_and_created_ids(world, head):
     assert not AuditEvent.objects.filter(verb="resident_add").exists()
 
 
+def planner_row_estimate(table):
+    """The number of rows the query planner believes the table has, from its gathered statistics."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s", [table])
+            stats = cursor.fetchall()
+            return int(stats[0][0].split()[0]) if stats else None
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        estimate = cursor.fetchone()[0]
+        return None if estimate < 0 else int(estimate)
+
+
+def test_a_finished_import_leaves_the_planner_statistics_of_the_registry_current(world, head):
+    commit(head, upload(head, world.a, _big_roster(12)))
+    assert planner_row_estimate(Resident._meta.db_table) == 12
+    assert planner_row_estimate(Household._meta.db_table) == 4
+    assert planner_row_estimate(NameGram._meta.db_table) == NameGram.objects.count()
+
+
 # -- Scope ------------------------------------------------------------------------------------------------------
 
 

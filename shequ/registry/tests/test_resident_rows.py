@@ -36,6 +36,19 @@ def test_tag_filter_keeps_active_tags_only(world):
     assert [r.id for r in selectors.resident_list(head, tag="empty_nest").items] == [second.id]
 
 
+def test_tag_filter_over_a_street_finds_the_tagged_in_every_community_it_reads(world):
+    in_a = register(world.user(Role.COMMUNITY_HEAD), world.a, [person("张建国"), person("李丽", male=False)])
+    in_b = register(world.user(Role.COMMUNITY_HEAD, community=world.b), world.b, [person("王芳", male=False)])
+    for community, resident in ((world.a, in_a.members.get(name="张建国")), (world.b, in_b.members.get())):
+        head = world.user(Role.COMMUNITY_HEAD, community=community, username=f"tagger_{resident.id}")
+        services.resident_tag_add(actor=head, resident=resident, kind="dibao", details={})
+    admin = world.user(Role.STREET_ADMIN)
+    assert {r.name for r in selectors.resident_list(admin, tag="dibao").items} == {"张建国", "王芳"}
+    assert [r.name for r in selectors.resident_list(admin, tag="dibao", community_id=world.b.id).items] == ["王芳"]
+    worker_a = world.user(Role.COMMUNITY_WORKER)
+    assert [r.name for r in selectors.resident_list(worker_a, tag="dibao").items] == ["张建国"]
+
+
 def test_an_actor_without_a_reading_role_gets_an_empty_page_without_a_query(world, django_assert_num_queries):
     register(world.user(Role.COMMUNITY_WORKER), world.a, [person("张建国")])
     supervisor = world.user(Role.SUPERVISOR)
