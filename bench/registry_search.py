@@ -22,6 +22,8 @@ timed three ways:
   admin     Django admin's ChangeList for a superuser, search_fields over name, pinyin, initials, masked ID,
             masked phone and address (LIKE '%q%' on each, whole table), with its full COUNTs and the page
             (template rendering not included).
+browse_p95_ms: the list with no search for the worker and the street administrator, as it opens and with
+one filter (a care tag, age 80+, sex), first page and bounded count.
 Each way runs a few untimed warm-up queries first. Times are wall-clock milliseconds per query.
 ours_sql_only_p95_ms re-runs the statements "ours" sent, straight on the cursor: the database's share.
 """
@@ -432,6 +434,18 @@ def percentile(times, share):
     return round(ordered[max(0, math.ceil(share * len(ordered)) - 1)], 2)
 
 
+BROWSE = {"all": {}, "tag": {"tag": "dibao"}, "age_80": {"age_min": 80}, "sex": {"sex": "F"}}
+
+
+def browse_p95(actor, reps):
+    """The list with no search: as it opens, and with one filter (a care tag, 80 and over, women)."""
+    from shequ.registry.selectors import resident_list
+
+    return {name: percentile(timed(lambda _, f=filters: resident_list(actor, **f), range(reps + WARM_UP), reps),
+                             0.95)
+            for name, filters in BROWSE.items()}
+
+
 def measure(args, total, built_in):
     from shequ.accounts.models import User
     from shequ.core.scoping import actor_scope
@@ -479,6 +493,8 @@ def measure(args, total, built_in):
             f"{figures['raw95'][kind]:>8} | street p95 {figures['street95'][kind]:>8} (raw {figures['street_raw95'][kind]})"
             f" | admin p95 {figures['admin95'].get(kind, '-')}")
 
+    browse = {role: browse_p95(actor, args.reps) for role, actor in (("worker", worker), ("street_admin", street_admin))}
+    log(f"browse p95 {browse}")
     return {
         "residents": total,
         "p95_ms": figures["p95"],
@@ -493,6 +509,7 @@ def measure(args, total, built_in):
         "ours_sql_only_p95_ms": figures["sql95"],
         "raw_sql_p50_ms": figures["raw50"],
         "admin_p50_ms": figures["admin50"],
+        "browse_p95_ms": browse,
         "baseline_mismatches": mismatches,
         "reps": args.reps,
         "admin_reps": 0 if admin is None else admin_reps,
