@@ -15,6 +15,8 @@ Ways, each in a child process of its own on its own copy of the freshly migrated
                  a large file is read by a second, forked process (registry/reading.py), so peak_rss_mb is
                  the importing process's VmHWM PLUS the reading process's peak (ru_maxrss of children):
                  an upper bound of what both held at once, reported apart as peak_rss_parts_mb;
+                 peak_pss_mb is what they held together, pages they share counted once (Pss of both
+                 sampled every 100 ms);
                  Resident count is checked to be N minus rejected rows;
   import_export  django-import-export ModelResource over Resident with its fastest documented settings
                  (use_bulk, skip_diff, force_init_instance, batch_size 1000, skip_admin_log), households
@@ -31,6 +33,7 @@ Times are wall-clock seconds.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -154,7 +157,7 @@ def run(args, temporary):
     media = str(temporary / "media")
     ours = child(args, "ours", database("ours"), xlsx, media)
     log(f"ours: {ours['seconds']} s, {ours['residents']:,} residents, {ours['rejected']} rejected, "
-        f"peak {ours['peak_rss_mb']} MB")
+        f"peak {ours['peak_rss_mb']} MB (Pss {ours['peak_pss_mb']} MB)")
     if ours["residents"] != n - ours["rejected"]:
         raise SystemExit(f"Resident count {ours['residents']} != {n} - {ours['rejected']} rejected")
     if shared:
@@ -175,6 +178,7 @@ def run(args, temporary):
         "floor_s": floor["seconds"],
         "peak_rss_mb": ours["peak_rss_mb"],
         "peak_rss_parts_mb": ours["peak_rss_parts_mb"],
+        "peak_pss_mb": ours["peak_pss_mb"],
         "ours_rows_per_s": rate(ours["seconds"]),
         "import_export_rows_per_s": rate(ie["seconds"]),
         "floor_rows_per_s": rate(floor["seconds"]),
@@ -286,9 +290,12 @@ def phase_ours(args):
     from shequ.registry.models import Resident
 
     actor, community = world()
+    sampler = PssSampler()
+    sampler.start()
     started = time.perf_counter()
     job = import_file(actor=actor, community=community, path=args.xlsx, duplicate_policy="report")
     seconds = round(time.perf_counter() - started, 2)
+    sampler.stop()
     counts = job_summary(job).get("counts", {})
     if job.status != "done":
         raise SystemExit(f"import ended {job.status}: {job.error_message}")
@@ -297,8 +304,53 @@ def phase_ours(args):
     importer = peak_rss_mb()
     reader = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     return {"seconds": seconds, "peak_rss_mb": round(importer + reader, 1),
-            "peak_rss_parts_mb": {"importer": importer, "reader": reader}, "rejected": counts.get("rejected", 0),
+            "peak_rss_parts_mb": {"importer": importer, "reader": reader}, "peak_pss_mb": sampler.peak_mb,
+            "rejected": counts.get("rejected", 0),
             "created": counts.get("created"), "residents": Resident.objects.filter(community=community).count()}
+
+
+class PssSampler:
+    """Samples, every 100 ms, the proportional set size (Pss) of this process plus its children: the memory
+    they hold together, pages they share counted once. A forked reader shares the importer's interpreter,
+    Django and code, so the sum of the two peak RSS counts those twice."""
+
+    def __init__(self):
+        import threading
+
+        self.peak_mb = None
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stopped.set()
+        self._thread.join()
+
+    def _run(self):
+        peak = 0
+        while not self._stopped.wait(0.1):
+            peak = max(peak, sum(self._pss_kb(pid) for pid in [os.getpid(), *self._children()]))
+        self.peak_mb = round(peak / 1024, 1) if peak else None
+
+    @staticmethod
+    def _children():
+        pids = []
+        for task in Path("/proc/self/task").glob("*"):
+            with contextlib.suppress(OSError):  # a thread that ended meanwhile
+                pids += (task / "children").read_text().split()
+        return pids
+
+    @staticmethod
+    def _pss_kb(pid):
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
 
 
 def phase_import_export(args):
