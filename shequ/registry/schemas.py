@@ -1,6 +1,10 @@
+from dataclasses import fields
 from datetime import date, datetime
 
 from ninja import Schema
+from pydantic import create_model
+
+from .selectors import ResidentRow
 
 
 class PersonIn(Schema):
@@ -27,32 +31,15 @@ class PersonPatch(PersonIn):
     reason: str = ""
 
 
-class ResidentOut(Schema):
-    """ID number and phone are masked; reveal them with POST …/reveal and a reason."""
-
-    id: int
-    community_id: int
-    household_id: int
-    grid_id: int | None
-    name: str
-    name_pinyin: str
-    name_initials: str
-    sex: str
-    birth_date: date
-    ethnicity: str
-    id_number_masked: str
-    phone_masked: str
-    relation: str
-    residence_status: str
-    political_status: str
-    education: str
-    employment: str
-    marital_status: str
-    status: str
-    moved_in_on: date | None
-    moved_out_on: date | None
-    died_on: date | None
-    notes: str
+# What the API shows of a resident: the list's row (selectors.ResidentRow) without the encrypted values,
+# which stay inside, and the household's number and address and the grid's name, which the list page reads.
+# One field list for both, so that the API list can never ask the row for a column it does not read.
+_NOT_SHOWN = {"id_number_enc", "phone_enc", "household_number", "household_address", "grid_name"}
+ResidentOut = create_model(
+    "ResidentOut", __base__=Schema,
+    __doc__="ID number and phone are masked; reveal them with POST …/reveal and a reason.",
+    **{f.name: (f.type, ...) for f in fields(ResidentRow) if f.name not in _NOT_SHOWN},
+)
 
 
 class ResidentPageOut(Schema):
