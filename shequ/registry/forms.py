@@ -41,10 +41,15 @@ class ResidentSearchForm(forms.Form):
                                          choices=[("", "不限"), *ResidenceStatus.choices])
     after = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, community_ids=(), **kwargs):
+    def __init__(self, *args, community_ids=(), sensitive_tags=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["grid"].queryset = Grid.objects.filter(community_id__in=community_ids)
         self.fields["group"].queryset = ResidentGroup.objects.filter(community_id__in=community_ids)
+        if not sensitive_tags:
+            # Not offered to those without the grant; still a valid choice, for which the list is empty,
+            # so that a link with one narrows an export to nothing instead of being dropped as invalid.
+            self.fields["tag"].widget.choices = [(k, label) for k, label in self.fields["tag"].choices
+                                                 if k not in SENSITIVE_TAGS]
 
     def filters(self):
         data = self.cleaned_data

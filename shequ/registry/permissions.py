@@ -45,12 +45,15 @@ def can_reveal(actor, resident):
     return _covers(actor_scope(actor, roles=REVEALER_ROLES), resident.community_id, resident.grid_id)
 
 
+def sensitive_community_ids(actor):
+    """Communities whose sensitive tags the actor may see: a membership over the community, of a role that
+    works with the people, explicitly granted access."""
+    return {m.community_id for m in actor_memberships(actor)
+            if m.sensitive_access and m.community_id and m.role in REVEALER_ROLES}
+
+
 def can_view_sensitive(actor, community_id):
-    """Sensitive tags need a membership over that community that was explicitly granted access."""
-    return any(
-        m.sensitive_access and m.community_id == community_id and m.role in REVEALER_ROLES
-        for m in actor_memberships(actor)
-    )
+    return community_id in sensitive_community_ids(actor)
 
 
 def can_import_anywhere(actor):

@@ -24,7 +24,13 @@ from .choices import (
     Sex,
 )
 from .models import Household, ImportJob, Resident, ResidentTag
-from .permissions import IMPORTER_ROLES, can_view_sensitive, reader_scope, writer_scope
+from .permissions import (
+    IMPORTER_ROLES,
+    can_view_sensitive,
+    reader_scope,
+    sensitive_community_ids,
+    writer_scope,
+)
 from .search import and_, parse_query
 
 PAGE_SIZE = 50
@@ -129,8 +135,9 @@ def resident_list(actor, *, q="", community_id=None, grid_id=None, group_id=None
     within = {community_id} if community_id else scope.readable_community_ids
     parsed = parse_query(q, community_ids=within)
     in_scope = _scope_condition(scope)
-    hidden_tag = tag in SENSITIVE_TAGS and not (community_id and can_view_sensitive(actor, community_id))
-    if in_scope is None or hidden_tag:
+    if tag in SENSITIVE_TAGS:  # looked for only where the actor was granted it; elsewhere it is not there
+        within = set(within) & sensitive_community_ids(actor)
+    if in_scope is None or not within:
         return Page([], None, _count_label(0) if with_count else "", parsed.kind)
     equal = {"community_id": community_id, "grid_id": grid_id, "resident_group_id": group_id,
              "building_id": building_id, "sex": sex, "residence_status": residence_status, "status": status}

@@ -46,13 +46,19 @@ from .permissions import (
     can_view_registry,
     can_view_sensitive,
     reader_scope,
+    sensitive_community_ids,
 )
+
+
+def _search_form(request):
+    return ResidentSearchForm(request.GET or None, community_ids=reader_scope(request.user).readable_community_ids,
+                              sensitive_tags=bool(sensitive_community_ids(request.user)))
 
 
 @login_required
 def resident_list(request):
     forbidden_unless(can_view_registry(request.user))
-    form = ResidentSearchForm(request.GET or None, community_ids=reader_scope(request.user).readable_community_ids)
+    form = _search_form(request)
     filters = form.filters() if form.is_valid() else {}
     page = selectors.resident_list(request.user, **filters)
     next_query = request.GET.copy()
@@ -560,7 +566,7 @@ def _export_response(export):
 def export_residents(request):
     """The filtered list as xlsx; masked, or in full with a reason (POST), which is audited."""
     forbidden_unless(can_view_registry(request.user))
-    form = ResidentSearchForm(request.GET or None, community_ids=reader_scope(request.user).readable_community_ids)
+    form = _search_form(request)
     filters = form.filters() if form.is_valid() else {}
     reason = ExportRevealForm(request.POST).data.get("reveal_reason") if request.method == "POST" else None
     try:

@@ -135,6 +135,21 @@ def test_sensitive_tags_need_a_grant(world, worker):
     assert {t.kind for t in selectors.visible_tags(head, resident)} == {"disabled", "health"}
     assert selectors.resident_list(worker, tag="health", community_id=world.a.id).items == []
     assert len(selectors.resident_list(head, tag="health", community_id=world.a.id).items) == 1
+    # The list as the page asks for it, with no community named: found where granted, nowhere else.
+    assert [r.id for r in selectors.resident_list(head, tag="health").items] == [resident.id]
+    assert selectors.resident_list(worker, tag="health").items == []
+    street_admin = world.user(Role.STREET_ADMIN)
+    street_admin.memberships.update(sensitive_access=True)  # a street membership never opens them
+    assert selectors.resident_list(street_admin, tag="health").items == []
+
+
+def test_the_list_page_offers_sensitive_tags_only_with_a_grant(world, worker, client):
+    head = world.user(Role.COMMUNITY_HEAD)
+    head.memberships.update(sensitive_access=True)
+    for user, offered in ((head, True), (worker, False)):
+        client.force_login(user)
+        page = client.get("/registry/").content.decode()
+        assert ('value="drug_rehab"' in page) is offered and 'value="dibao"' in page
 
 
 def test_tag_reveal_needs_the_grant_a_sensitive_tag_and_a_reason(world, worker):
