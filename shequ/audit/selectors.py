@@ -17,6 +17,7 @@ VERB_LABELS = {
     "seed_demo": "生成演示数据",
     "rotate_keys": "轮换加密密钥",
     "household_register": "登记新户",
+    "household_bulk_register": "批量登记住户",
     "resident_add": "添加成员",
     "resident_correct": "更正信息",
     "resident_move_out": "迁出",
