@@ -15,7 +15,6 @@ import base64
 import binascii
 import functools
 import hashlib
-import hmac
 import os
 import re
 from typing import ClassVar
@@ -28,6 +27,7 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 GCM_TAG_BYTES = 16
 BLIND_INDEX_HEX_CHARS = 32
+_HMAC_BLOCK = 64  # SHA-256's block size; the 32-byte index key is padded to it
 
 # Key ids end up inside tokens, where '.' separates the parts.
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -92,6 +92,7 @@ class FieldCipher:
         self._aead_by_key_id = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self.current = current
         self._index_key = bytes(index_key)
+        self._index_state_cache: dict[str, tuple] = {}
 
     @staticmethod
     def _check_keys(keys: dict[str, bytes], current: str, index_key: bytes) -> None:
@@ -180,9 +181,23 @@ class FieldCipher:
 
     def blind_index(self, value: str, *, context: str) -> str:
         """Deterministic keyed hash for exact lookup; normalise `value` before calling."""
-        message = _require_context(context) + b"\x00" + value.encode("utf-8")
-        # hmac.digest is the one-shot (C) form of hmac.new(...).digest(): same bytes, a fraction of the time.
-        return hmac.digest(self._index_key, message, hashlib.sha256).hex()[:BLIND_INDEX_HEX_CHARS]
+        inner, outer = self._index_states(context)
+        inner = inner.copy()
+        inner.update(value.encode("utf-8"))
+        outer = outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()[:BLIND_INDEX_HEX_CHARS]
+
+    def _index_states(self, context: str) -> tuple:
+        """HMAC-SHA256 (RFC 2104) of `context` NUL value, with the key and context already hashed in: an
+        import indexes five values a row, and this leaves two short SHA-256 updates for each."""
+        states = self._index_state_cache.get(context)
+        if states is None:
+            inner = hashlib.sha256(bytes(b ^ 0x36 for b in self._index_key.ljust(_HMAC_BLOCK, b"\x00")))
+            inner.update(_require_context(context) + b"\x00")
+            outer = hashlib.sha256(bytes(b ^ 0x5C for b in self._index_key.ljust(_HMAC_BLOCK, b"\x00")))
+            states = self._index_state_cache[context] = (inner, outer)
+        return states
 
     def tail_index(self, value: str, n: int, *, context: str) -> str:
         """Blind index of the last `n` characters, for "last 4 / last 6 digits" search."""

@@ -520,27 +520,39 @@ class _Signals:
 
 
 class _Row:
-    __slots__ = ("number", "cells", "values", "errors", "draft", "protected", "phone_protected", "existing",
-                 "ethnicity_given")
+    __slots__ = ("number", "cells", "values", "errors", "draft", "id_hash", "record", "existing", "ethnicity_given")
 
     def __init__(self, number, cells):
         self.number = number
         self.cells = cells
-        self.values = None
+        self.values = None  # validated values; kept to the end only where a row may update a resident
         self.errors = []  # [(field, message)]
         self.draft = None
-        self.protected = None  # the ID number's columns (a preview needs only its blind index)
-        self.phone_protected = None
+        self.id_hash = ""  # the ID number's blind index, to look duplicates up
+        self.record = None  # an import's stored columns of the resident (ROW_COLUMNS), protected
         self.existing = None
         self.ethnicity_given = False
 
-    # Rows cross to the importer from the reading process in batches: a tuple pickles faster than slots.
+    # Rows cross to the importer from the reading process in batches: a tuple pickles faster than slots, and
+    # a row of text cells as one string (unpacked only for the few rows rejected) than as a list.
     def __getstate__(self):
-        return tuple(getattr(self, name) for name in self.__slots__)
+        cells = self.cells
+        if all(cell.__class__ is str for cell in cells):
+            packed = _CELL_SEPARATOR.join(cells)
+            if packed.count(_CELL_SEPARATOR) == len(cells) - 1:
+                cells = packed
+        return (self.number, cells, *(getattr(self, name) for name in self.__slots__[2:]))
 
     def __setstate__(self, state):
         for name, value in zip(self.__slots__, state, strict=True):
             setattr(self, name, value)
+
+    def cell_values(self):
+        cells = self.cells
+        return cells.split(_CELL_SEPARATOR) if cells.__class__ is str else cells
+
+
+_CELL_SEPARATOR = "\x1f"  # the unit separator: never in xlsx text (XML forbids it), and checked for in csv
 
 
 class _Draft:
@@ -768,7 +780,8 @@ class _IndexHold:
     (CREATE INDEX, from the exact SQL SQLite stored for them) before it commits; a rollback brings them
     back untouched, and readers meanwhile see the committed tables with their indexes. Indexes whose keys
     grow with the row id within a grid, building, group or household are appended to at a few places and
-    stay, as does the blind index of ID numbers (every batch looks duplicates up in it). Name pieces of
+    stay, as does the blind index of ID numbers while every batch looks duplicates up in it (into a registry
+    that was empty there is nothing to look up, so it is rebuilt at the end with the others). Name pieces of
     renamed residents are rewritten after the rebuild (see _Importer.renamed). Name pieces are one tree
     (NameGram's key), appended to at each piece's end, so they are not held either."""
 
@@ -781,15 +794,17 @@ class _IndexHold:
     def __init__(self):
         self.dropped = []
 
-    def hold(self, expected_rows):
+    def hold(self, expected_rows, *, duplicates_looked_up=True):
         if connection.vendor != "sqlite" or expected_rows < self.MIN_ROWS:
             return
+        random_columns = self.RANDOM_COLUMNS if duplicates_looked_up else {
+            table: columns | {"id_number_hash"} for table, columns in self.RANDOM_COLUMNS.items()}
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT MAX(id) FROM {Resident._meta.db_table}")  # noqa: S608
             existing = cursor.fetchone()[0] or 0
             if existing > expected_rows:
                 return
-            for table, columns in self.RANDOM_COLUMNS.items():
+            for table, columns in random_columns.items():
                 cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
                                "AND sql IS NOT NULL", [table])
                 for name, sql in cursor.fetchall():
@@ -824,7 +839,13 @@ UPDATABLE = ["name", "name_pinyin", "name_initials", "ethnicity", "relation", "r
              "phone_tail4_hash", "phone_masked"]
 _DATE_FIELDS = ("birth_date", "moved_in_on", "floating_registered_on", "floating_expires_on")
 GRAM_COLUMNS = ["gram", "community_id", "resident_id"]
-_RESIDENT_ROW = itemgetter(*RESIDENT_COLUMNS)
+# What a roster row gives, between what its household gives (first) and the moment of the import (last).
+ROW_COLUMNS = RESIDENT_COLUMNS[6:-2]
+_ROW_RECORD = itemgetter(*ROW_COLUMNS)
+_RELATION_AT = ROW_COLUMNS.index("relation")
+_NAME_AT = ROW_COLUMNS.index("name")
+_PHONE_COLUMNS = ("phone_enc", "phone_hash", "phone_tail4_hash", "phone_masked")
+_PHONE_OF_RECORD = itemgetter(*(ROW_COLUMNS.index(name) for name in _PHONE_COLUMNS))
 
 
 class _Importer:
@@ -879,7 +900,7 @@ class _Importer:
 
     def run(self):
         if self.commit:
-            self.index_hold.hold(self.total_estimate)
+            self.index_hold.hold(self.total_estimate, duplicates_looked_up=not self.registry_was_empty)
         # closing(): a failure or cancel stops the reading process at once, not when the generator is collected.
         with contextlib.closing(self._batches()) as batches:
             for batch in batches:
@@ -962,7 +983,7 @@ class _Importer:
         row = _Row(number, cells)
         row.ethnicity_given = raw.get("ethnicity") not in (None, "")
         id_raw = raw.get("id_number")
-        values, errors = validate_person(raw, require_id=bool(id_raw) or not raw.get("birth_date"))
+        values, errors = validate_person(raw, require_id=bool(id_raw) or not raw.get("birth_date"), today=self.today)
         row.values = values
         row.errors = list(errors.items())
         if errors.get("id_number") == PRECISION_LOST_MESSAGE:
@@ -1029,27 +1050,53 @@ class _Importer:
     def _prepare(self, rows):
         """The file's own duplicate ID numbers, and the stored columns of ID numbers and phones: encrypted,
         hashed and masked (a preview needs only the ID numbers' blind index, to look duplicates up). Name
-        pieces are left to the writing half, which then has about as much to do as this one."""
+        pieces are left to the writing half, which then has about as much to do as this one. The plain ID
+        number and phone leave the row here: nothing after needs them, and they need not cross to the writer."""
+        blank_id, blank_phone = protect_id_number(""), protect_phone("")
         for row in rows:
+            values = row.values
+            number = values.pop("id_number", None)
+            phone = values.pop("phone", None)
             if row.errors:
                 continue
-            values = row.values
-            number = values.get("id_number")
+            protected = blank_id
             if number:
                 key = int(number[:17]) * 11 + (10 if number[17] == "X" else int(number[17]))
                 if key in self.seen_ids:
                     row.errors.append(("id_number", "与本文件中前面的行身份证号重复，同一人只能导入一次"))
                     continue
                 self.seen_ids.add(key)
-                row.protected = protect_id_number(number) if self.commit else {"id_number_hash": id_number_hash(number)}
-            if self.commit and values.get("phone"):
-                row.phone_protected = protect_phone(values["phone"])
+                if not self.commit:
+                    row.id_hash = id_number_hash(number)
+                    continue
+                protected = protect_id_number(number)
+                row.id_hash = protected["id_number_hash"]
+            if self.commit:
+                row.record = self._record(values, protected, protect_phone(phone) if phone else blank_phone)
+                if self.registry_was_empty:
+                    row.values = None  # nobody registered before: no row updates anyone
+
+    def _record(self, values, protected, phone):
+        """The stored columns a roster row gives (ROW_COLUMNS); relation is "" where the file does not say,
+        for the writer to decide (the first of a new household is its head)."""
+        record = _RESIDENT_DEFAULTS.copy()
+        record.update(values)
+        record.update(protected)
+        record.update(phone)
+        record["relation"] = values.get("relation", "")
+        record["name_pinyin"] = record["name_pinyin"][:120]
+        record["name_initials"] = record["name_initials"][:50]
+        for name in _DATE_FIELDS:
+            value = record[name]
+            if value is not None:
+                record[name] = self.adapt_date(value)
+        return _ROW_RECORD(record)
 
     def _check_duplicates(self, rows):
         """ID numbers registered before the import: updated or reported, as the job says."""
         if self.registry_was_empty:
             return
-        by_hash = {row.protected["id_number_hash"]: row for row in rows if not row.errors and row.protected}
+        by_hash = {row.id_hash: row for row in rows if not row.errors and row.id_hash}
         if not by_hash:
             return
         existing = (Resident.objects.filter(id_number_hash__in=list(by_hash))
@@ -1207,42 +1254,22 @@ class _Importer:
             return
         ids = self.ids.take(Resident, len(creates))
         community_id = self.community.id
-        adapt = self.adapt_date
-        now = self.now_db
-        blank_id = protect_id_number("")
-        blank_phone = protect_phone("")
-        defaults = _RESIDENT_DEFAULTS
+        stamps = (self.now_db, self.now_db)
         resident_rows, gram_rows, increments = [], [], {}
         for row, resident_id in zip(creates, ids, strict=True):
             draft = row.draft
             household = draft.household
-            values = row.values
-            if "relation" not in values:
-                values["relation"] = (Relation.HEAD if draft.members == 0 and household.get("new")
-                                      else Relation.OTHER_RELATIVE)
+            record = row.record
+            if not record[_RELATION_AT]:
+                relation = Relation.HEAD if draft.members == 0 and household.get("new") else Relation.OTHER_RELATIVE
+                record = (*record[:_RELATION_AT], relation, *record[_RELATION_AT + 1:])
             draft.members += 1
             household_id = household["id"]
             if household.get("batch") != self.batch_number:  # created earlier, or registered before the import
                 increments[household_id] = increments.get(household_id, 0) + 1
-            record = defaults.copy()
-            record.update(values)
-            record.update(row.protected or blank_id)
-            record.update(row.phone_protected or blank_phone)
-            record["name_pinyin"] = record["name_pinyin"][:120]
-            record["name_initials"] = record["name_initials"][:50]
-            for name in _DATE_FIELDS:
-                value = record[name]
-                if value is not None:
-                    record[name] = adapt(value)
-            record["id"] = resident_id
-            record["community_id"] = community_id
-            record["household_id"] = household_id
-            record["grid_id"] = household["grid_id"]
-            record["resident_group_id"] = household["resident_group_id"]
-            record["building_id"] = household["building_id"]
-            record["created_at"] = record["updated_at"] = now
-            resident_rows.append(_RESIDENT_ROW(record))
-            gram_rows.extend((gram, community_id, resident_id) for gram in name_grams(values["name"]))
+            resident_rows.append((resident_id, community_id, household_id, household["grid_id"],
+                                  household["resident_group_id"], household["building_id"], *record, *stamps))
+            gram_rows.extend((gram, community_id, resident_id) for gram in name_grams(record[_NAME_AT]))
         _bulk_insert(Resident, RESIDENT_COLUMNS, resident_rows)
         _bulk_insert(NameGram, GRAM_COLUMNS, gram_rows)
         if increments:
@@ -1279,8 +1306,9 @@ class _Importer:
                     new[name] = values[name]
             if row.ethnicity_given and "ethnicity" in values:
                 new["ethnicity"] = values["ethnicity"]
-            if row.phone_protected:
-                new.update(row.phone_protected)
+            phone = dict(zip(_PHONE_COLUMNS, _PHONE_OF_RECORD(row.record), strict=True))
+            if phone["phone_hash"]:
+                new.update(phone)
             changes = {name: {"from": _plain(old[name]), "to": _plain(new[name])} for name in UPDATABLE
                        if not name.startswith("phone_") and old[name] != new[name]
                        and not (old[name] in (None, "") and new[name] in (None, ""))}
@@ -1347,7 +1375,7 @@ class _Importer:
             else:
                 self.truncated = True
         if self.rejected is not None:
-            self.rejected.add(row.cells, f"原表第{row.number}行：" + "；".join(parts))
+            self.rejected.add(row.cell_values(), f"原表第{row.number}行：" + "；".join(parts))
 
     def save_rejected_file(self):
         return self.rejected.save() if self.rejected is not None else None

@@ -86,9 +86,10 @@ def parse_date(raw):
         raise ValueError("日期格式不正确，应为 2024-05-01 或 2024年5月1日") from None
 
 
-def validate_person(raw, *, require_id=True):
+def validate_person(raw, *, require_id=True, today=None):
     """Returns (values, errors). values are ready for the Resident model (sensitive ones still plain,
-    under 'id_number' and 'phone'); errors map a field to a Chinese message."""
+    under 'id_number' and 'phone'); errors map a field to a Chinese message. An import passes `today`
+    once for all its rows (an ID number's birth date may not be after it)."""
     values, errors = {}, {}
     name = normalize_text(raw.get("name")).replace(".", "·").replace("•", "·")
     if not name:
@@ -98,7 +99,7 @@ def validate_person(raw, *, require_id=True):
     else:
         values["name"] = name
         values["name_pinyin"], values["name_initials"] = to_pinyin(name)
-    _validate_identity(raw, values, errors, require_id)
+    _validate_identity(raw, values, errors, require_id, today)
     _validate_phone(raw, values, errors)
     ethnicity = normalize_text(raw.get("ethnicity")) or "汉族"
     if ethnicity in _ETHNIC_SET or f"{ethnicity}族" in _ETHNIC_SET:
@@ -125,7 +126,7 @@ def validate_person(raw, *, require_id=True):
     return values, errors
 
 
-def _validate_identity(raw, values, errors, require_id):
+def _validate_identity(raw, values, errors, require_id, today):
     id_raw = raw.get("id_number")
     if id_raw in (None, ""):
         if require_id:
@@ -135,7 +136,7 @@ def _validate_identity(raw, values, errors, require_id):
         values["id_number"] = ""
         return
     try:
-        info = parse_id_number(id_raw)
+        info = parse_id_number(id_raw, today=today)
     except IdNumberError as error:
         errors["id_number"] = str(error)
         return

@@ -31,6 +31,11 @@ _CELL = re.compile(
     re.S,
 )
 _INLINE = ' t="inlineStr"'
+# Rows whose every cell is plain inline text (what constant-memory writers make) or shared text (what Excel
+# makes) are read with one findall of the values, the rest cell by cell.
+_INLINE_TEXTS = re.compile(r'<c r="[A-Z]{1,3}\d*" t="inlineStr"><is><t>([^<]*)</t></is></c>')
+_SHARED_INDEXES = re.compile(r'<c r="[A-Z]{1,3}\d*"(?: s="\d+")? t="s"><v>(\d+)</v></c>')
+_CELL_START = '<c r="'
 _SHARED = ' t="s"'
 _ROW_NUMBER = re.compile(r'\br="(\d+)"')
 _TYPE = re.compile(r'\bt="(\w+)"')
@@ -165,9 +170,29 @@ class XlsxSheet:
             end = piece.find(">", start)
             number = _ROW_NUMBER.search(piece, start, end)
             previous = int(number.group(1)) if number else previous + 1
-            cells = self._cells(piece, end + 1)
+            cells = self._uniform_cells(piece, end + 1) or self._cells(piece, end + 1)
             if cells:
                 yield previous, cells
+
+    def _uniform_cells(self, piece, start):
+        """The row's values if its cells are all plain inline text or all shared text and fill columns A, B, …
+        without a gap (cells come in column order, so the first being A and the last being the n-th is
+        enough); otherwise None."""
+        count = piece.count(_CELL_START, start)
+        if not count or not piece.startswith(_CELL_START + "A", piece.find(_CELL_START, start)):
+            return None
+        last = piece.rfind(_CELL_START) + len(_CELL_START)
+        letters = piece[last:piece.find('"', last)].rstrip("0123456789")
+        if column_index(letters) != count - 1:
+            return None
+        texts = _INLINE_TEXTS.findall(piece, start)
+        if len(texts) == count:
+            return [html.unescape(t) for t in texts] if "&" in piece else texts
+        indexes = _SHARED_INDEXES.findall(piece, start) if not texts else ()
+        if len(indexes) == count:
+            strings = self._shared_strings()
+            return [strings[int(i)] for i in indexes]
+        return None
 
     def _cells(self, piece, start):
         values = []

@@ -664,6 +664,26 @@ def test_large_imports_leave_every_index_as_it_was(world, head, monkeypatch, fai
         assert resident_list(head, q="居民").items  # found through the rebuilt name-piece index
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="only SQLite holds indexes back during an import")
+@pytest.mark.parametrize("registered_before", [False, True])
+def test_the_id_number_index_is_held_back_only_when_no_duplicate_can_be_looked_up(world, head, monkeypatch,
+                                                                                 registered_before):
+    monkeypatch.setattr(imports._IndexHold, "MIN_ROWS", 1)
+    if registered_before:
+        register(head, world.a, [person("原有")], room="999")
+    job = upload(head, world.a, _big_roster(12))
+    job = imports.import_set_mapping(actor=head, job=job, mapping=job.mapping)
+    during = []
+
+    def watch(processed, total):
+        during.append({name for name, _ in _indexes()})
+
+    job = imports.run_import(job, actor=head, on_progress=watch)
+    hash_index = next(name for name, sql in _indexes() if '("id_number_hash")' in sql)
+    assert (hash_index in during[0]) is registered_before
+    assert job.status == ImportStatus.DONE and hash_index in {name for name, _ in _indexes()}
+
+
 def test_household_type_and_housing_columns(world, head):
     data = xlsx([["户号", "姓名", "与户主关系", "身份证号", "住址", "户类型", "住房性质"],
                  ["1", "甲", "户主", new_id(), ADDRESS, "流动", "租房"],

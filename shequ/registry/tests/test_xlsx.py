@@ -23,7 +23,7 @@ from shequ.registry.models import ImportStatus, NameGram, Resident
 from shequ.registry.roster import Roster
 from shequ.registry.xlsx import XlsxSheet
 
-from .test_import import _big_roster, roster, upload, xlsx
+from .test_import import _big_roster, rejected_rows, roster, upload, xlsx
 
 
 def calamine_rows(data):
@@ -82,6 +82,28 @@ def test_inline_strings_as_constant_memory_writers_make_them():
 
     assert stream_rows(data) == calamine_rows(data)
     assert XlsxSheet(data).estimated_rows() == 5
+
+
+@pytest.mark.parametrize("constant_memory", [False, True], ids=["shared strings", "inline strings"])
+def test_rows_of_text_only_read_as_calamine_reads_them(constant_memory):
+    """Rows of nothing but text take a shorter way through the reader: wide rows (columns AA…), rows from 10
+    on, escapes, a styled cell, a gap, and a number among the text must all still come out right."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": constant_memory, "in_memory": True})
+    sheet = workbook.add_worksheet()
+    bold = workbook.add_format({"bold": True})
+    for row in range(14):
+        sheet.write_row(row, 0, [f"第{row}行{col}列" for col in range(30)])
+    sheet.write_string(2, 3, "甲&乙<丙>", bold)
+    sheet.write_string(5, 31, "隔一列")
+    sheet.write_number(7, 4, 42)
+    sheet.write_blank(9, 0, None)
+    workbook.close()
+    data = buffer.getvalue()
+
+    assert stream_rows(data) == calamine_rows(data)
+    rows = dict(stream_rows(data))
+    assert rows[3][3] == "甲&乙<丙>" and rows[6][30:] == ["", "隔一列"] and rows[8][4] == 42.0
 
 
 def test_merged_ranges_are_found_after_the_rows():
@@ -157,6 +179,12 @@ def test_reading_in_a_second_process_applies_what_one_process_applies(world, hea
     names_a, grams_a = _outcome(world.a)
     names_b, grams_b = _outcome(world.b)
     assert names_a == names_b and grams_a == grams_b and len(names_a) == 3
+    # Rejected rows cross from the reading process packed; they come out in the file cell for cell.
+    rejected_a, rejected_b = rejected_rows(alone), rejected_rows(forked)
+    assert [row[:3] + row[5:] for row in rejected_a] == [row[:3] + row[5:] for row in rejected_b]
+    assert [row[1] for row in rejected_b] == ["姓名", "赵六", "钱七"]
+    assert rejected_b[2][3] == make_id_number("110105", date(1980, 1, 2), 11, True)
+    assert rejected_b[2][4] == f"{world.b.estate.name}{world.b.building.number}号楼{world.b.entrance.number}单元103室"
 
 
 def test_a_failure_while_reading_in_the_second_process_leaves_nothing(world, head, settings, monkeypatch):
