@@ -33,6 +33,7 @@ VERB_LABELS = {
     "import_commit": "导入居民",
     "import_cancel": "取消导入",
     "export": "导出",
+    "export_cancel": "取消导出",
 }
 
 

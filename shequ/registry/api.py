@@ -1,5 +1,7 @@
 """/api/v1/registry: the same scoping, masking and services as the pages."""
 
+from datetime import datetime
+
 from django.http import FileResponse
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
@@ -8,6 +10,7 @@ from shequ.places.selectors import place_get
 
 from . import exports, imports, selectors, services
 from .choices import TagKind
+from .models import ExportKind, ExportStatus
 from .schemas import (
     DeathIn,
     HistoryOut,
@@ -35,7 +38,7 @@ from .schemas import (
 router = Router(tags=["居民台账"])
 
 
-class ResidentFilters(Schema):
+class ListFilters(Schema):
     q: str = ""
     community_id: int | None = None
     grid_id: int | None = None
@@ -47,6 +50,9 @@ class ResidentFilters(Schema):
     tag: TagKind | None = None
     residence_status: str | None = None
     status: str = "present"
+
+
+class ResidentFilters(ListFilters):
     after: int | None = None
     limit: int = 50
 
@@ -341,7 +347,8 @@ class ExportFilters(ResidentFilters):
 @router.get("/export.xlsx")
 def resident_export(request, filters: Query[ExportFilters]):
     """The filtered resident list as xlsx, masked; with reveal_reason (audited) ID numbers and phones in full
-    for residents the caller may reveal."""
+    for residents the caller may reveal. Up to 5,000 rows; a larger list answers 400 `export_too_large`:
+    export it with POST /exports instead."""
     data = filters.dict()
     reason = data.pop("reveal_reason")
     data.pop("after", None)
@@ -353,7 +360,71 @@ def resident_export(request, filters: Query[ExportFilters]):
 @router.get("/roster.xlsx")
 def roster_export(request, community_id: int | None = None, grid_id: int | None = None,
                   building_id: int | None = None, reveal_reason: str = ""):
-    """The standard roster (花名册) of one community."""
+    """The standard roster (花名册) of one community. Up to 5,000 rows; a larger roster answers 400
+    `export_too_large`: export it with POST /exports instead."""
     export = exports.roster_export_xlsx(request.user, community_id=community_id, grid_id=grid_id,
                                         building_id=building_id, reveal_reason=reveal_reason or None)
     return FileResponse(export.open(), as_attachment=True, content_type=XLSX, filename=export.filename)
+
+
+class ExportJobIn(Schema):
+    kind: ExportKind = ExportKind.RESIDENT_LIST
+    filters: ListFilters = ListFilters()
+    reveal_reason: str = ""
+
+
+class ExportJobOut(Schema):
+    """An export written in the background: status (queued, running, done, failed, cancelled), progress
+    (processed_rows of total_rows) and, once done and until the file is removed, where to download it."""
+
+    id: int
+    kind: ExportKind
+    status: ExportStatus
+    filters: dict
+    full_values: bool
+    total_rows: int
+    processed_rows: int
+    file_name: str
+    file_url: str | None
+    error_message: str
+    created_at: datetime
+    finished_at: datetime | None
+    downloaded_at: datetime | None
+
+    @staticmethod
+    def resolve_file_url(job):
+        return f"/api/v1/registry/exports/{job.id}/file" if job.status == ExportStatus.DONE and job.file else None
+
+
+@router.post("/exports", response={202: ExportJobOut})
+def export_job_start(request, payload: ExportJobIn):
+    """Export in the background, whatever the size: the resident list (kind resident_list, with the filters
+    of GET /residents) or the roster (kind roster, reading only community_id, grid_id and building_id of the
+    filters). With reveal_reason (audited) ID numbers and phones are in full, as for GET /export.xlsx. Poll
+    GET /exports/{id} until status is done, then download file_url. Only the caller sees the job. A file with
+    full values can be downloaded once; any file is removed a day after the export finished."""
+    job = exports.export_job_start(actor=request.user, kind=payload.kind, filters=payload.filters.dict(),
+                                   reveal_reason=payload.reveal_reason)
+    return Status(202, job)
+
+
+@router.get("/exports/{job_id}", response=ExportJobOut)
+def export_job_get(request, job_id: int):
+    """Status and progress of an export the caller started; anyone else's is not found (404)."""
+    return selectors.export_job_get(request.user, job_id)
+
+
+@router.post("/exports/{job_id}/cancel", response=ExportJobOut)
+def export_job_cancel(request, job_id: int):
+    """Stop a queued or running export; no file is kept."""
+    job = selectors.export_job_get(request.user, job_id)
+    return exports.export_job_cancel(actor=request.user, job=job)
+
+
+@router.get("/exports/{job_id}/file")
+def export_job_download(request, job_id: int):
+    """The finished xlsx: 400 while the export is not done, 404 once the file was removed (a file with full
+    values after its first complete download, any a day after the export finished)."""
+    job = selectors.export_job_get(request.user, job_id)
+    file = exports.export_job_download(actor=request.user, job=job)
+    return FileResponse(file, as_attachment=True, content_type=XLSX, filename=job.file_name)

@@ -221,5 +221,50 @@ class ImportJob(CommunityOwned):
         return self.file_name
 
 
+class ExportKind(models.TextChoices):
+    RESIDENT_LIST = "resident_list", "居民名单"
+    ROSTER = "roster", "花名册"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "导出中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+    CANCELLED = "cancelled", "已取消"
+
+
+class ExportJob(CommunityOwned):
+    """One export too large for the request: written in the background with progress and cancel, then kept
+    for its creator alone to download until it expires (one with full values only until its first download)."""
+
+    # The one community exported, or null for several; with the street, what scopes the job's audit event.
+    community = models.ForeignKey("places.Community", null=True, blank=True, on_delete=models.PROTECT,
+                                  verbose_name="社区")
+    street = models.ForeignKey("places.Street", null=True, blank=True, on_delete=models.PROTECT,
+                               verbose_name="街道")
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+",
+                                   verbose_name="导出人")
+    kind = models.CharField("导出内容", max_length=16, choices=ExportKind.choices)
+    filters = models.JSONField("筛选条件", default=dict)
+    full_values = models.BooleanField("含完整身份证号和手机号", default=False)
+    reveal_reason = models.CharField("导出完整信息的原因", max_length=200, blank=True)
+    status = models.CharField("状态", max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    total_rows = models.PositiveIntegerField("总行数", default=0)
+    processed_rows = models.PositiveIntegerField("已处理", default=0)
+    file_name = models.CharField("文件名", max_length=200, blank=True)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    error_message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    downloaded_at = models.DateTimeField("首次下载时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导出任务"
+        verbose_name_plural = "导出任务"
+
+    def __str__(self):
+        return self.file_name or self.get_kind_display()
+
+
 # What the resident list and search read: their planner statistics are refreshed after a bulk write.
 SEARCHED_MODELS = (Household, Resident, NameGram, ResidentTag)

@@ -23,9 +23,10 @@ from .choices import (
     ResidentStatus,
     Sex,
 )
-from .models import Household, ImportJob, Resident, ResidentTag
+from .models import ExportJob, Household, ImportJob, Resident, ResidentTag
 from .permissions import (
     IMPORTER_ROLES,
+    can_view_registry,
     can_view_sensitive,
     reader_scope,
     sensitive_community_ids,
@@ -130,6 +131,32 @@ def resident_list(actor, *, q="", community_id=None, grid_id=None, group_id=None
     """Residents the actor may see as ResidentRow, filtered and keyset-paginated by id; the count stops at
     10,000+. The page (and the count) is one statement written from the scope's filter, the parsed search
     and the filters: building and compiling it with the ORM took longer than the database took to run it."""
+    where, query_kind = _resident_condition(
+        actor, q=q, community_id=community_id, grid_id=grid_id, group_id=group_id, building_id=building_id, sex=sex,
+        age_min=age_min, age_max=age_max, tag=tag, residence_status=residence_status, status=status)
+    if where is None:
+        return Page([], None, _count_label(0) if with_count else "", query_kind)
+    rows, next_after = _rows(where, after_id, limit)
+    if not with_count:
+        count_label = ""
+    elif after_id is None and next_after is None:
+        count_label = _count_label(len(rows))  # the first page holds every match: no COUNT needed
+    else:
+        count_label = _count_label(_count(*where))
+    return Page(rows, next_after, count_label, query_kind)
+
+
+def resident_count(actor, *, cap=COUNT_CAP, **filters):
+    """How many residents resident_list lists with these filters; with a cap, counting stops past it (cap + 1
+    means more), without one it counts them all."""
+    where, _query_kind = _resident_condition(actor, **filters)
+    return 0 if where is None else _count(*where, cap=cap)
+
+
+def _resident_condition(actor, *, q="", community_id=None, grid_id=None, group_id=None, building_id=None,
+                        sex=None, age_min=None, age_max=None, tag=None, residence_status=None,
+                        status=ResidentStatus.PRESENT):
+    """(the SQL condition of the residents listed, or None when there can be none; the kind of search)."""
     scope = reader_scope(actor)
     # The search looks only in the communities the list can show, through indexes that start with them.
     within = {community_id} if community_id else scope.readable_community_ids
@@ -138,18 +165,10 @@ def resident_list(actor, *, q="", community_id=None, grid_id=None, group_id=None
     if tag in SENSITIVE_TAGS:  # looked for only where the actor was granted it; elsewhere it is not there
         within = set(within) & sensitive_community_ids(actor)
     if in_scope is None or not within:
-        return Page([], None, _count_label(0) if with_count else "", parsed.kind)
+        return None, parsed.kind
     equal = {"community_id": community_id, "grid_id": grid_id, "resident_group_id": group_id,
              "building_id": building_id, "sex": sex, "residence_status": residence_status, "status": status}
-    where = and_(in_scope, parsed.condition, *_filter_conditions(equal, age_min, age_max, tag, within))
-    rows, next_after = _rows(where, after_id, limit)
-    if not with_count:
-        count_label = ""
-    elif after_id is None and next_after is None:
-        count_label = _count_label(len(rows))  # the first page holds every match: no COUNT needed
-    else:
-        count_label = _bounded_count(*where)
-    return Page(rows, next_after, count_label, parsed.kind)
+    return and_(in_scope, parsed.condition, *_filter_conditions(equal, age_min, age_max, tag, within)), parsed.kind
 
 
 def _filter_conditions(equal, age_min, age_max, tag, within):
@@ -197,11 +216,11 @@ def _scope_condition(scope):
     return sql, tuple(params)
 
 
-def _bounded_count(sql, params):
+def _count(sql, params, *, cap=COUNT_CAP):
+    limit = "" if cap is None else f" LIMIT {int(cap) + 1}"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM registry_resident WHERE {sql} "
-                       f"LIMIT {COUNT_CAP + 1}) bounded", params)
-        return _count_label(cursor.fetchone()[0])
+        cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM registry_resident WHERE {sql}{limit}) counted", params)
+        return cursor.fetchone()[0]
 
 
 def _count_label(count):
@@ -313,4 +332,13 @@ def import_job_get(actor, job_id):
     job = ImportJob.objects.filter(id=job_id, community_id__in=community_ids).select_related("community").first()
     if job is None:
         raise NotFound("未找到该导入任务")
+    return job
+
+
+def export_job_get(actor, job_id):
+    """An export job of the actor's own, while the actor may still read the registry; for everyone else,
+    colleagues of the same community included, "not found", like a missing one."""
+    job = ExportJob.objects.filter(id=job_id, created_by_id=actor.id).first() if can_view_registry(actor) else None
+    if job is None:
+        raise NotFound("未找到该导出任务")
     return job

@@ -38,6 +38,7 @@ from .forms import (
     tag_detail_fields,
     tag_detail_text,
 )
+from .models import ExportJob, ExportKind
 from .permissions import (
     can_edit_household,
     can_import_anywhere,
@@ -482,8 +483,8 @@ def import_mapping(request, job_id):
     return render(request, "registry/import_mapping.html", {"job": job, "form": form, "rows": rows})
 
 
-def _progress(job):
-    processed, total = imports.import_progress(job)
+def _progress(processed, total):
+    total = max(total, processed)
     return {"processed": processed, "total": total, "percent": int(processed * 100 / total) if total else 0}
 
 
@@ -496,7 +497,7 @@ def import_preview(request, job_id):
         return elsewhere
     if job.status == imports.ImportStatus.PREVIEWING:
         template = "registry/import_preview.html#checking" if request.htmx else "registry/import_preview.html"
-        return render(request, template, {"job": job, "checking": True, **_progress(job)})
+        return render(request, template, {"job": job, "checking": True, **_progress(*imports.import_progress(job))})
     if request.htmx:
         return HttpResponseClientRefresh()
     if job.status not in (imports.ImportStatus.PREVIEWED, imports.ImportStatus.FAILED,
@@ -528,8 +529,8 @@ def import_progress(request, job_id):
     job = imports.import_job_get(request.user, job_id)
     if job.status == imports.ImportStatus.PREVIEWING:
         return redirect("registry:import_preview", job.id)
-    context = {"job": job, **_progress(job), "active": job.status in imports.ACTIVE_STATUSES,
-               "summary": imports.job_summary(job)}
+    context = {"job": job, **_progress(*imports.import_progress(job)),
+               "active": job.status in imports.ACTIVE_STATUSES, "summary": imports.job_summary(job)}
     template = "registry/import_progress.html#status" if request.htmx else "registry/import_progress.html"
     return render(request, template, context)
 
@@ -559,18 +560,23 @@ def import_rejected(request, job_id):
 
 
 def _export_response(export):
+    """The file of an export written in the request, or the progress page of one queued instead."""
+    if isinstance(export, ExportJob):
+        return redirect("registry:export_progress", export.id)
     return FileResponse(export.open(), as_attachment=True, content_type=XLSX, filename=export.filename)
 
 
 @login_required
 def export_residents(request):
-    """The filtered list as xlsx; masked, or in full with a reason (POST), which is audited."""
+    """The filtered list as xlsx; masked, or in full with a reason (POST), which is audited. A large list is
+    written in the background, and the page goes to its progress."""
     forbidden_unless(can_view_registry(request.user))
     form = _search_form(request)
     filters = form.filters() if form.is_valid() else {}
     reason = ExportRevealForm(request.POST).data.get("reveal_reason") if request.method == "POST" else None
     try:
-        return _export_response(exports.resident_export_xlsx(request.user, filters, reveal_reason=reason))
+        return _export_response(exports.export_start(actor=request.user, kind=ExportKind.RESIDENT_LIST,
+                                                     filters=filters, reveal_reason=reason))
     except ApplicationError as error:
         if error.status == 403:
             raise
@@ -589,12 +595,46 @@ def export_roster(request):
         return int(value) if value and value.isdigit() else None
 
     reason = source.get("reveal_reason") if request.method == "POST" else None
+    filters = {"community_id": number("community"), "grid_id": number("grid"), "building_id": number("building")}
     try:
-        export = exports.roster_export_xlsx(request.user, community_id=number("community"), grid_id=number("grid"),
-                                            building_id=number("building"), reveal_reason=reason)
+        export = exports.export_start(actor=request.user, kind=ExportKind.ROSTER, filters=filters,
+                                      reveal_reason=reason)
     except ApplicationError as error:
         if error.status in (403, 404):
             raise
         messages.error(request, error.message)
         return redirect("registry:residents")
     return _export_response(export)
+
+
+@login_required
+def export_progress(request, job_id):
+    """The progress bar of an export written in the background; htmx polls its status part every second
+    until it ends, which then offers the file."""
+    job = selectors.export_job_get(request.user, job_id)
+    context = {"job": job, **_progress(job.processed_rows, job.total_rows),
+               "active": job.status in exports.ACTIVE_STATUSES}
+    template = "registry/export_progress.html#status" if request.htmx else "registry/export_progress.html"
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def export_cancel(request, job_id):
+    job = selectors.export_job_get(request.user, job_id)
+    try:
+        exports.export_job_cancel(actor=request.user, job=job)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("registry:export_progress", job.id)
+
+
+@login_required
+def export_download(request, job_id):
+    job = selectors.export_job_get(request.user, job_id)
+    try:
+        file = exports.export_job_download(actor=request.user, job=job)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("registry:export_progress", job.id)
+    return FileResponse(file, as_attachment=True, content_type=XLSX, filename=job.file_name)
