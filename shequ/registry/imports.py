@@ -30,6 +30,7 @@ imported resident; there is deliberately no event per row.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import logging
@@ -80,6 +81,7 @@ from .validation import FIELD_LABELS, validate_person
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
+PROTECT_CHUNK = 50
 MAX_STORED_PROBLEMS = 1000
 AUDIT_CHANGES_LIMIT = 200
 PRECISION_LOST_MESSAGE = str(IdNumberPrecisionLost())
@@ -377,7 +379,11 @@ def run_import(job, *, actor=None, on_progress=None):
     try:
         if signals.cancelled():
             raise ImportCancelled
-        with transaction.atomic():
+        # SQLite looks up every foreign key of every inserted row (six for a household, five for a resident, two
+        # for each name piece). The import takes those ids from rows it read or wrote itself under the write
+        # lock it holds, so the checks are switched off for its transaction (which is possible only outside
+        # one; PostgreSQL keeps them).
+        with connection.constraint_checks_disabled(), transaction.atomic():
             importer = _Importer(job, actor, commit=True, signals=signals, on_progress=on_progress)
             summary = importer.run()
             rejected_name = importer.save_rejected_file()
@@ -520,7 +526,8 @@ class _Signals:
 
 
 class _Row:
-    __slots__ = ("number", "cells", "values", "errors", "draft", "id_hash", "record", "existing", "ethnicity_given")
+    __slots__ = ("number", "cells", "values", "errors", "draft", "plain", "id_hash", "record", "existing",
+                 "ethnicity_given")
 
     def __init__(self, number, cells):
         self.number = number
@@ -528,6 +535,7 @@ class _Row:
         self.values = None  # validated values; kept to the end only where a row may update a resident
         self.errors = []  # [(field, message)]
         self.draft = None
+        self.plain = None  # (ID number, phone) until protected
         self.id_hash = ""  # the ID number's blind index, to look duplicates up
         self.record = None  # an import's stored columns of the resident (ROW_COLUMNS), protected
         self.existing = None
@@ -736,6 +744,22 @@ def _insert_sql(model, attnames):
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
 
 
+@contextlib.contextmanager
+def _fewer_collections():
+    """Python's cycle collector, at its usual pace, goes through every object the process holds a dozen times
+    a hundred thousand rows, and at each young collection through rows that live a batch: a tenth of a large
+    import's time. Meanwhile what was there before is left out of it (frozen, which a forked reader inherits
+    without copying) and young objects are collected less often."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def _bulk_insert(model, attnames, rows):
     """One executemany (SQLite) or one COPY (PostgreSQL) for the rows, whatever their number."""
     if not rows:
@@ -901,8 +925,10 @@ class _Importer:
     def run(self):
         if self.commit:
             self.index_hold.hold(self.total_estimate, duplicates_looked_up=not self.registry_was_empty)
+        large = self.total_estimate >= parallel_min_rows()
         # closing(): a failure or cancel stops the reading process at once, not when the generator is collected.
-        with contextlib.closing(self._batches()) as batches:
+        with _fewer_collections() if large else contextlib.nullcontext(), \
+                contextlib.closing(self._batches()) as batches:
             for batch in batches:
                 self._batch(batch)
         if self.rejected is not None:
@@ -927,19 +953,21 @@ class _Importer:
         else:
             yield from self.read_batches()
 
-    def read_batches(self):
-        """The reading half of the import; it touches no database, so another process may run it."""
+    def read_batches(self, writer_waiting=None):
+        """The reading half of the import; it touches no database, so another process may run it. There,
+        writer_waiting() says whether the writing process is idle, waiting for this batch: the ID numbers
+        and phones not protected yet are then left for the writer, so that neither process waits for the other."""
         batch = []
         for number, cells in self.roster.data_rows(self.job.header_row, self.fill_columns):
             row = self._read(number, cells)
             if len(batch) >= BATCH_SIZE and (row.draft is not batch[-1].draft or len(batch) >= 2 * BATCH_SIZE):
-                self._prepare(batch)
+                self._prepare(batch, writer_waiting)
                 yield batch
                 batch = []
                 self.batch_numbers = {row.draft.number: row.draft} if row.draft.number else {}
             batch.append(row)
         if batch:
-            self._prepare(batch)
+            self._prepare(batch, writer_waiting)
             yield batch
 
     def reading_outcome(self):
@@ -954,6 +982,7 @@ class _Importer:
         self.batch_number += 1
         if self.commit and self.signals is not None and self.signals.cancelled():
             raise ImportCancelled
+        self._protect(rows)
         self._check_duplicates(rows)
         self._resolve_households(rows)
         if self.commit:
@@ -1047,34 +1076,45 @@ class _Importer:
 
     # -- per batch ------------------------------------------------------------------------
 
-    def _prepare(self, rows):
-        """The file's own duplicate ID numbers, and the stored columns of ID numbers and phones: encrypted,
-        hashed and masked (a preview needs only the ID numbers' blind index, to look duplicates up). Name
-        pieces are left to the writing half, which then has about as much to do as this one. The plain ID
-        number and phone leave the row here: nothing after needs them, and they need not cross to the writer."""
-        blank_id, blank_phone = protect_id_number(""), protect_phone("")
+    def _prepare(self, rows, writer_waiting=None):
+        """The file's own duplicate ID numbers, then (unless left to the writer) the protected columns. Name
+        pieces are left to the writing half, which then has about as much to do as this one."""
         for row in rows:
             values = row.values
-            number = values.pop("id_number", None)
-            phone = values.pop("phone", None)
+            number, phone = values.pop("id_number", None), values.pop("phone", None)
             if row.errors:
                 continue
-            protected = blank_id
             if number:
                 key = int(number[:17]) * 11 + (10 if number[17] == "X" else int(number[17]))
                 if key in self.seen_ids:
                     row.errors.append(("id_number", "与本文件中前面的行身份证号重复，同一人只能导入一次"))
                     continue
                 self.seen_ids.add(key)
-                if not self.commit:
-                    row.id_hash = id_number_hash(number)
-                    continue
-                protected = protect_id_number(number)
-                row.id_hash = protected["id_number_hash"]
-            if self.commit:
-                row.record = self._record(values, protected, protect_phone(phone) if phone else blank_phone)
-                if self.registry_was_empty:
-                    row.values = None  # nobody registered before: no row updates anyone
+            row.plain = (number, phone)
+        self._protect(rows, until=writer_waiting)
+
+    def _protect(self, rows, until=None):
+        """The stored columns of ID numbers and phones: encrypted, hashed and masked (a preview needs only the
+        ID numbers' blind index, to look duplicates up). The plain values leave the row here. until() is
+        asked every PROTECT_CHUNK rows whether to leave the rest."""
+        blank_id, blank_phone = protect_id_number(""), protect_phone("")
+        for index, row in enumerate(rows):
+            if until is not None and not index % PROTECT_CHUNK and until():
+                return
+            if row.plain is None:
+                continue
+            number, phone = row.plain
+            row.plain = None
+            if row.errors:
+                continue
+            if not self.commit:
+                row.id_hash = id_number_hash(number) if number else ""
+                continue
+            protected = protect_id_number(number) if number else blank_id
+            row.id_hash = protected["id_number_hash"]
+            row.record = self._record(row.values, protected, protect_phone(phone) if phone else blank_phone)
+            if self.registry_was_empty:
+                row.values = None  # nobody registered before: no row updates anyone
 
     def _record(self, values, protected, phone):
         """The stored columns a roster row gives (ROW_COLUMNS); relation is "" where the file does not say,

@@ -7,6 +7,10 @@ the parent writes the batch before. The pipe holds little, so the child stays at
 ahead, and the parent's memory never holds the file. The child never touches the database: it was
 forked while the parent's transaction was open, and only the parent may use that connection.
 
+Which half has more to do depends on the file and the size of the tables, so the encryption is shared
+out as the import goes: while the parent sits waiting for a batch, the child leaves the rows it has not
+protected yet to the parent (their plain values cross the pipe, between two processes of the import).
+
 Forking keeps the exact settings, keys and loaded code of the parent (a spawned process would start
 Django afresh, without the test or deployment overrides). Where fork is unavailable the import simply
 reads in its own process.
@@ -35,12 +39,17 @@ def read_in_child(importer):
     """Yields the importer's batches as a forked child reads them; raises the child's error as its own."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_read, args=(importer, sender), daemon=True, name="shequ-import-reader")
+    # Set while this process waits for the child's next batch: the child then leaves part of its work to it.
+    waiting = context.Value("b", 0, lock=False)
+    child = context.Process(target=_read, args=(importer, sender, waiting), daemon=True,
+                            name="shequ-import-reader")
     child.start()
     sender.close()
     try:
         while True:
+            waiting.value = not receiver.poll()
             kind, payload = receiver.recv()
+            waiting.value = 0
             if kind == "batch":
                 yield payload
             elif kind == "done":
@@ -57,9 +66,9 @@ def read_in_child(importer):
         child.join()
 
 
-def _read(importer, sender):
+def _read(importer, sender, waiting):
     try:
-        for batch in importer.read_batches():
+        for batch in importer.read_batches(writer_waiting=lambda: waiting.value):
             sender.send(("batch", batch))
         sender.send(("done", importer.reading_outcome()))
     except BaseException as error:  # everything goes back to the parent, which decides

@@ -11,6 +11,7 @@ Shared strings (Excel's usual way of storing text) are loaded once, as calamine 
 from __future__ import annotations
 
 import codecs
+import functools
 import html
 import io
 import posixpath
@@ -54,6 +55,7 @@ class XlsxError(ValueError):
     """The file is not a readable xlsx workbook."""
 
 
+@functools.lru_cache(maxsize=16384)  # as many columns as a sheet may have; every row asks again
 def column_index(letters):
     index = 0
     for char in letters:
@@ -72,7 +74,6 @@ class XlsxSheet:
             self._date_styles, self._epoch = self._styles()
         except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as error:
             raise XlsxError(str(error)) from error
-        self._columns = {}
 
     def close(self):
         self._zip.close()
@@ -196,11 +197,8 @@ class XlsxSheet:
 
     def _cells(self, piece, start):
         values = []
-        columns = self._columns
         for letters, attributes, number, inline, other in _CELL.findall(piece, start):
-            index = columns.get(letters)
-            if index is None:
-                index = columns[letters] = column_index(letters)
+            index = column_index(letters)
             if index != len(values):
                 values.extend([""] * (index - len(values)))
             # The usual cells (plain inline text, shared text, a bare number) without the general parse.

@@ -684,6 +684,25 @@ def test_the_id_number_index_is_held_back_only_when_no_duplicate_can_be_looked_u
     assert job.status == ImportStatus.DONE and hash_index in {name for name, _ in _indexes()}
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL keeps its foreign-key checks")
+@pytest.mark.django_db(transaction=True)  # SQLite switches the checks off only outside a transaction
+def test_an_import_writes_without_foreign_key_checks_and_leaves_every_key_whole(world, head):
+    job = upload(head, world.a, _big_roster(12))
+    job = imports.import_set_mapping(actor=head, job=job, mapping=job.mapping)
+    during = []
+
+    def watch(processed, total):
+        with connection.cursor() as cursor:
+            during.append(cursor.execute("PRAGMA foreign_keys").fetchone()[0])
+
+    job = imports.run_import(job, actor=head, on_progress=watch)
+    assert job.status == ImportStatus.DONE and Resident.objects.count() == 12
+    assert during == [0]
+    with connection.cursor() as cursor:
+        assert cursor.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert cursor.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
 def test_household_type_and_housing_columns(world, head):
     data = xlsx([["户号", "姓名", "与户主关系", "身份证号", "住址", "户类型", "住房性质"],
                  ["1", "甲", "户主", new_id(), ADDRESS, "流动", "租房"],

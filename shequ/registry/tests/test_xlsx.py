@@ -2,6 +2,7 @@
 strings, inline strings, numbers, dates, booleans, rich text, gaps), and the parallel reading of a large
 import applies exactly what reading in one process does."""
 
+import gc
 import io
 import multiprocessing
 import zipfile
@@ -20,6 +21,7 @@ from shequ.core.errors import ApplicationError
 from shequ.core.identity import make_id_number
 from shequ.registry import imports
 from shequ.registry.models import ImportStatus, NameGram, Resident
+from shequ.registry.protection import id_number_hash, reveal_id_number, reveal_phone
 from shequ.registry.roster import Roster
 from shequ.registry.xlsx import XlsxSheet
 
@@ -185,6 +187,34 @@ def test_reading_in_a_second_process_applies_what_one_process_applies(world, hea
     assert [row[1] for row in rejected_b] == ["姓名", "赵六", "钱七"]
     assert rejected_b[2][3] == make_id_number("110105", date(1980, 1, 2), 11, True)
     assert rejected_b[2][4] == f"{world.b.estate.name}{world.b.building.number}号楼{world.b.entrance.number}单元103室"
+
+
+@pytest.mark.parametrize("writer_waits", [False, True], ids=["reader protects", "writer protects"])
+def test_the_writer_protects_what_the_reader_left_when_it_waited(world, head, settings, monkeypatch, writer_waits):
+    settings.SHEQU_IMPORT_PARALLEL_MIN_ROWS = 0
+    real = imports._Importer.read_batches
+    monkeypatch.setattr(imports._Importer, "read_batches",
+                        lambda self, writer_waiting=None: real(self, lambda: writer_waits))
+    job = _import(head, world.a, _messy_roster(world.a, 0))
+    assert job.status == ImportStatus.DONE and job.applied_rows == 3 and job.rejected_rows == 2
+    wang = Resident.objects.get(name="王建国")
+    assert reveal_id_number(wang) == make_id_number("110105", date(1980, 1, 2), 0, True)
+    assert reveal_phone(wang) == "13800001234" and wang.phone_masked == "138****1234"
+    assert Resident.objects.get(name="孙八").id_number_hash == id_number_hash(
+        make_id_number("110105", date(1980, 1, 2), 2, True))
+
+
+def test_a_large_import_collects_cycles_less_often_and_then_as_before(world, head, settings):
+    settings.SHEQU_IMPORT_PARALLEL_MIN_ROWS = 0
+    before = gc.get_threshold()
+    job = upload(head, world.a, _big_roster(6))
+    job = imports.import_set_mapping(actor=head, job=job, mapping=job.mapping)
+    during = []
+    job = imports.run_import(job, actor=head, on_progress=lambda *_: during.append(
+        (gc.get_threshold()[0], gc.get_freeze_count() > 0)))
+    assert job.status == ImportStatus.DONE
+    assert during[0][0] > before[0] and during[0][1]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
 def test_a_failure_while_reading_in_the_second_process_leaves_nothing(world, head, settings, monkeypatch):
