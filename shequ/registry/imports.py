@@ -59,7 +59,7 @@ from shequ.places.permissions import can_manage_community
 from .choices import HouseholdStatus, HouseholdType, Housing, Relation, ResidentStatus
 from .models import SEARCHED_MODELS, DuplicatePolicy, Household, ImportJob, ImportStatus, NameGram, Resident
 from .permissions import IMPORTER_ROLES, can_import_into
-from .pinyin import name_grams
+from .pinyin import SQLITE_NAME_GRAMS, name_grams
 from .protection import id_number_hash, protect_id_number, protect_phone
 from .reading import parallel_min_rows, read_in_child
 from .roster import (
@@ -541,20 +541,6 @@ class _Row:
         self.existing = None
         self.ethnicity_given = False
 
-    # Rows cross to the importer from the reading process in batches: a tuple pickles faster than slots, and
-    # a row of text cells as one string (unpacked only for the few rows rejected) than as a list.
-    def __getstate__(self):
-        cells = self.cells
-        if all(cell.__class__ is str for cell in cells):
-            packed = _CELL_SEPARATOR.join(cells)
-            if packed.count(_CELL_SEPARATOR) == len(cells) - 1:
-                cells = packed
-        return (self.number, cells, *(getattr(self, name) for name in self.__slots__[2:]))
-
-    def __setstate__(self, state):
-        for name, value in zip(self.__slots__, state, strict=True):
-            setattr(self, name, value)
-
     def cell_values(self):
         cells = self.cells
         return cells.split(_CELL_SEPARATOR) if cells.__class__ is str else cells
@@ -569,13 +555,6 @@ class _Draft:
     __slots__ = ("number", "address", "address_key", "household_type", "housing", "first_row", "errors",
                  "resolved", "household", "place", "members")
 
-    def __getstate__(self):
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __setstate__(self, state):
-        for name, value in zip(self.__slots__, state, strict=True):
-            setattr(self, name, value)
-
     def __init__(self, number, address, household_type, housing, first_row):
         self.number = number
         self.address = address
@@ -588,6 +567,52 @@ class _Draft:
         self.household = None  # {"id", "grid_id", "resident_group_id", "building_id", "new"}
         self.place = None
         self.members = 0
+
+
+def _pack_batch(rows):
+    """A batch of the reading process as plain tuples, for the pipe: pickle writes and reads those in C,
+    where a row or a household with state methods costs a Python call each. A household is sent once, with
+    the rows that share it pointing at it; a row of text cells travels as one string (unpacked only for the
+    few rows rejected). What only the writer sets (existing, and a household's resolution) is not sent."""
+    drafts, draft_at, packed = [], {}, []
+    for row in rows:
+        draft = row.draft
+        at = draft_at.get(draft)
+        if at is None:
+            at = draft_at[draft] = len(drafts)
+            drafts.append((draft.number, draft.address_key, draft.household_type, draft.housing, draft.first_row,
+                           draft.errors))
+        packed.append((row.number, _pack_cells(row.cells), row.values, row.errors, at, row.plain, row.id_hash,
+                       row.record, row.ethnicity_given))
+    return drafts, packed
+
+
+def _unpack_batch(batch):
+    drafts, packed = batch
+    drafts = [_unpack_draft(*state) for state in drafts]
+    rows = []
+    for state in packed:
+        row = _Row.__new__(_Row)
+        (row.number, row.cells, row.values, row.errors, at, row.plain, row.id_hash, row.record,
+         row.ethnicity_given) = state
+        row.draft = drafts[at]
+        row.existing = None
+        rows.append(row)
+    return rows
+
+
+def _unpack_draft(number, address_key, household_type, housing, first_row, errors):
+    draft = _Draft(number, address_key and Address(*address_key), household_type, housing, first_row)
+    draft.errors = errors
+    return draft
+
+
+def _pack_cells(cells):
+    if all(cell.__class__ is str for cell in cells):
+        packed = _CELL_SEPARATOR.join(cells)
+        if packed.count(_CELL_SEPARATOR) == len(cells) - 1:
+            return packed
+    return cells
 
 
 # How rosters write the household's type and housing.
@@ -797,6 +822,20 @@ def _copy_text(rows):
     return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows).encode()
 
 
+def _insert_name_grams(community_id, resident_rows):
+    """The name pieces of residents just inserted with consecutive ids: SQLite cuts the stored names itself
+    (a batch's pieces are about five times its rows, each a value to bind); PostgreSQL gets them by COPY."""
+    if connection.vendor == "sqlite":
+        names = (f"SELECT id, community_id, name FROM {Resident._meta.db_table} "  # noqa: S608
+                 "WHERE id BETWEEN %s AND %s")
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT OR IGNORE INTO {NameGram._meta.db_table} (community_id, gram, resident_id) "
+                           + SQLITE_NAME_GRAMS.format(names=names), [resident_rows[0][0], resident_rows[-1][0]])
+        return
+    _bulk_insert(NameGram, GRAM_COLUMNS, [(gram, community_id, row[0]) for row in resident_rows
+                                          for gram in name_grams(row[_NAME_IN_RESIDENT])])
+
+
 class _IndexHold:
     """SQLite inserts into every index of a table for every row, at a random place when the key is a hash
     or a name, which costs several times the row itself. For a large import into a smaller table, the
@@ -867,7 +906,7 @@ GRAM_COLUMNS = ["gram", "community_id", "resident_id"]
 ROW_COLUMNS = RESIDENT_COLUMNS[6:-2]
 _ROW_RECORD = itemgetter(*ROW_COLUMNS)
 _RELATION_AT = ROW_COLUMNS.index("relation")
-_NAME_AT = ROW_COLUMNS.index("name")
+_NAME_IN_RESIDENT = RESIDENT_COLUMNS.index("name")
 _PHONE_COLUMNS = ("phone_enc", "phone_hash", "phone_tail4_hash", "phone_masked")
 _PHONE_OF_RECORD = itemgetter(*(ROW_COLUMNS.index(name) for name in _PHONE_COLUMNS))
 
@@ -969,6 +1008,10 @@ class _Importer:
         if batch:
             self._prepare(batch, writer_waiting)
             yield batch
+
+    # How a batch crosses the pipe from the reading process (reading.py).
+    pack_batch = staticmethod(_pack_batch)
+    unpack_batch = staticmethod(_unpack_batch)
 
     def reading_outcome(self):
         """What the reading half learnt that the writing half reports (see reading.read_in_child)."""
@@ -1295,7 +1338,7 @@ class _Importer:
         ids = self.ids.take(Resident, len(creates))
         community_id = self.community.id
         stamps = (self.now_db, self.now_db)
-        resident_rows, gram_rows, increments = [], [], {}
+        resident_rows, increments = [], {}
         for row, resident_id in zip(creates, ids, strict=True):
             draft = row.draft
             household = draft.household
@@ -1309,9 +1352,8 @@ class _Importer:
                 increments[household_id] = increments.get(household_id, 0) + 1
             resident_rows.append((resident_id, community_id, household_id, household["grid_id"],
                                   household["resident_group_id"], household["building_id"], *record, *stamps))
-            gram_rows.extend((gram, community_id, resident_id) for gram in name_grams(record[_NAME_AT]))
         _bulk_insert(Resident, RESIDENT_COLUMNS, resident_rows)
-        _bulk_insert(NameGram, GRAM_COLUMNS, gram_rows)
+        _insert_name_grams(community_id, resident_rows)
         if increments:
             with connection.cursor() as cursor:
                 cursor.executemany(

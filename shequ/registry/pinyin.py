@@ -38,3 +38,13 @@ def name_grams(name):
     """The distinct one- and two-character pieces of a name."""
     chars = name.replace("·", "")
     return {c for c in chars} | {chars[i:i + 2] for i in range(len(chars) - 1)}
+
+
+# name_grams() in SQLite's SQL, to cut many stored names at once without carrying every piece through
+# Python: {names} is a query of (id, community_id, name); duplicates are left to the key (INSERT OR IGNORE).
+# A test holds it to name_grams() on awkward names.
+SQLITE_NAME_GRAMS = """WITH RECURSIVE piece(id, community_id, plain, at) AS (
+    SELECT id, community_id, replace(name, '·', ''), 1 FROM ({names})
+    UNION ALL SELECT id, community_id, plain, at + 1 FROM piece WHERE at < length(plain))
+SELECT community_id, substr(plain, at, 1), id FROM piece WHERE plain != ''
+UNION ALL SELECT community_id, substr(plain, at, 2), id FROM piece WHERE at < length(plain)"""

@@ -51,7 +51,7 @@ def read_in_child(importer):
             kind, payload = receiver.recv()
             waiting.value = 0
             if kind == "batch":
-                yield payload
+                yield importer.unpack_batch(payload)
             elif kind == "done":
                 importer.absorb_reading_outcome(payload)
                 return
@@ -69,7 +69,7 @@ def read_in_child(importer):
 def _read(importer, sender, waiting):
     try:
         for batch in importer.read_batches(writer_waiting=lambda: waiting.value):
-            sender.send(("batch", batch))
+            sender.send(("batch", importer.pack_batch(batch)))
         sender.send(("done", importer.reading_outcome()))
     except BaseException as error:  # everything goes back to the parent, which decides
         sender.send(("error", _describe(error)))

@@ -18,6 +18,7 @@ from shequ.core.identity import make_id_number
 from shequ.places.models import Building, Community, Entrance
 from shequ.registry import imports
 from shequ.registry.models import Household, ImportJob, ImportStatus, NameGram, Resident
+from shequ.registry.pinyin import name_grams
 from shequ.registry.roster import column_letter, parse_address
 from shequ.registry.selectors import resident_list
 
@@ -231,6 +232,19 @@ def test_households_without_number_follow_head_rows_and_addresses(world, head):
     assert all(h.number.startswith("H") for h in households.values())
     wang = {r.name: r.relation for r in households["103"].members.all()}
     assert wang == {"王一": "head", "王二": "relative"}
+
+
+def test_imported_names_are_cut_into_the_pieces_search_uses(world, head):
+    # On SQLite the database cuts the names (pinyin.SQLITE_NAME_GRAMS); it must cut them as name_grams() does.
+    names = ["王", "王王", "欧阳娜娜", "阿依古丽·买买提", "张建国", "司马相如", "李李李"]
+    data = xlsx(roster(*[["", name, "户主", new_id(), f"甲社区小区1号楼1单元{101 + i}室", ""]
+                         for i, name in enumerate(names)]))
+    job = commit(head, upload(head, world.a, data))
+    assert job.status == ImportStatus.DONE and job.applied_rows == len(names), job.problems
+    for resident in Resident.objects.filter(community=world.a):
+        pieces = list(NameGram.objects.filter(resident=resident).values_list("gram", "community_id"))
+        assert sorted(pieces) == sorted((gram, world.a.id) for gram in name_grams(resident.name)), resident.name
+    assert [r.name for r in resident_list(head, q="丽买").items] == ["阿依古丽·买买提"]
 
 
 def test_members_of_an_existing_household_join_it(world, head):
