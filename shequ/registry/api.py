@@ -411,7 +411,7 @@ def export_job_start(request, payload: ExportJobIn):
 @router.get("/exports/{job_id}", response=ExportJobOut)
 def export_job_get(request, job_id: int):
     """Status and progress of an export the caller started; anyone else's is not found (404)."""
-    return selectors.export_job_get(request.user, job_id)
+    return exports.export_job_settle(selectors.export_job_get(request.user, job_id))
 
 
 @router.post("/exports/{job_id}/cancel", response=ExportJobOut)

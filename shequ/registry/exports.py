@@ -47,6 +47,8 @@ ROSTER_HOUSEHOLDS_PER_BATCH = 500
 IN_REQUEST_ROWS = 5000
 FILE_LIFETIME = timedelta(days=1)
 ACTIVE_STATUSES = (ExportStatus.QUEUED, ExportStatus.RUNNING)
+# A running export reports after every batch of rows: one silent this long has lost its process.
+STALLED_AFTER = timedelta(minutes=10)
 PAGING = ("after_id", "limit", "with_count")
 
 LIST_COLUMNS = [
@@ -162,6 +164,18 @@ def export_job_download(*, actor, job):
     if job.full_values and job.downloaded_at:
         raise NotFound("文件已在首次下载后从服务器删除，如需再次下载，请重新导出")
     raise NotFound("文件已过期删除，如需下载，请重新导出")
+
+
+def export_job_settle(job):
+    """The job as its page should show it. One still RUNNING that has not reported for STALLED_AFTER lost
+    its process without a word (a restart, a crash, memory): it is marked failed, so nobody waits for it."""
+    if job.status != ExportStatus.RUNNING or job.updated_at > timezone.now() - STALLED_AFTER:
+        return job
+    ExportJob.objects.filter(id=job.id, status=ExportStatus.RUNNING, updated_at=job.updated_at).update(
+        status=ExportStatus.FAILED, error_message="导出中断：后台处理已停止，没有生成文件，请重新导出",
+        finished_at=timezone.now(), updated_at=timezone.now())
+    job.refresh_from_db()
+    return job
 
 
 def export_files_expire():
@@ -304,12 +318,12 @@ def export_task(job_id):
 
 
 def _job_progress(job_id):
-    """Reports the rows written on the job row; once the job was cancelled (no longer RUNNING), stops the
-    writer at its next batch instead."""
+    """Reports the rows written on the job row, and that the writer is alive (export_job_settle); once the
+    job was cancelled (no longer RUNNING), stops the writer at its next batch instead."""
     running = ExportJob.objects.filter(id=job_id, status=ExportStatus.RUNNING)
 
     def progress(rows):
-        if not running.update(processed_rows=rows):
+        if not running.update(processed_rows=rows, updated_at=timezone.now()):
             raise ExportCancelled
 
     return progress

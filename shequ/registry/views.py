@@ -611,7 +611,7 @@ def export_roster(request):
 def export_progress(request, job_id):
     """The progress bar of an export written in the background; htmx polls its status part every second
     until it ends, which then offers the file."""
-    job = selectors.export_job_get(request.user, job_id)
+    job = exports.export_job_settle(selectors.export_job_get(request.user, job_id))
     context = {"job": job, **_progress(job.processed_rows, job.total_rows),
                "active": job.status in exports.ACTIVE_STATUSES}
     template = "registry/export_progress.html#status" if request.htmx else "registry/export_progress.html"

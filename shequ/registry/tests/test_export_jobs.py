@@ -257,6 +257,36 @@ def test_pages_progress_polls_and_cancels(worker, large, client, django_assert_n
     assert 'data-status="cancelled"' in page and "导出已取消" in page and "hx-get" not in page
 
 
+@pytest.mark.usefixtures("queued_only")
+def test_a_running_export_that_stopped_reporting_is_shown_failed(worker, large, client):
+    # Its process died (a restart, a crash) without marking the job: the page must not wait for ever.
+    client.force_login(worker)
+    job = exports.export_job_start(actor=worker, kind=LIST, filters={})
+    alive, dead = timezone.now() - timedelta(minutes=2), timezone.now() - exports.STALLED_AFTER - timedelta(seconds=5)
+    ExportJob.objects.filter(id=job.id).update(status=ExportStatus.RUNNING, processed_rows=4, updated_at=alive)
+    page = client.get(reverse("registry:export_progress", args=[job.id])).content.decode()
+    assert 'data-status="running"' in page and "hx-get" in page
+    assert client.get(f"/api/v1/registry/exports/{job.id}").json()["status"] == "running"
+    ExportJob.objects.filter(id=job.id).update(updated_at=dead)
+    status = client.get(f"/api/v1/registry/exports/{job.id}").json()
+    assert status["status"] == "failed" and "导出中断" in status["error_message"] and status["finished_at"]
+    page = client.get(reverse("registry:export_progress", args=[job.id])).content.decode()
+    assert 'data-status="failed"' in page and "导出中断" in page and "hx-get" not in page
+    job.refresh_from_db()
+    assert job.status == ExportStatus.FAILED and not job.file
+
+
+@pytest.mark.usefixtures("queued_only")
+def test_a_running_export_reports_that_it_is_alive(worker, large, monkeypatch):
+    job = exports.export_job_start(actor=worker, kind=LIST, filters={})
+    long_ago = timezone.now() - timedelta(hours=1)
+    ExportJob.objects.filter(id=job.id).update(status=ExportStatus.RUNNING, updated_at=long_ago)
+    exports._job_progress(job.id)(4)
+    job.refresh_from_db()
+    assert job.processed_rows == 4 and job.updated_at > long_ago
+    assert exports.export_job_settle(job).status == ExportStatus.RUNNING
+
+
 # -- API ----------------------------------------------------------------------------------------------------
 
 def test_api_export_job(worker, large, client):
