@@ -9,8 +9,9 @@ marked FAILED (with a Chinese error_message) or CANCELLED in a short transaction
 Speed: rows stream from the file in batches of BATCH_SIZE; each batch costs a fixed number of queries
 (duplicate check by blind index, household look-ups, one executemany or COPY per table), whatever its
 size. Row ids are allocated up front (SQLite: max id under the write lock the import holds; PostgreSQL:
-the table's sequence), so residents and their name pieces go in with one executemany (SQLite) or COPY
-(PostgreSQL) per batch instead of an INSERT … RETURNING per 24 rows. A large import on SQLite rebuilds
+the table's sequence), so residents go in with one executemany (SQLite) or COPY (PostgreSQL) per batch
+instead of an INSERT … RETURNING per 24 rows, and their name pieces with one statement in which SQLite cuts
+the stored names (PostgreSQL: one COPY). A large import on SQLite rebuilds
 the residents' secondary indexes once instead of updating them row by row (_IndexHold). Validation is
 validation.validate_person, the same rules as forms and API.
 
@@ -76,7 +77,7 @@ from .roster import (
 )
 from .selectors import import_job_get  # noqa: F401  (pages and API fetch jobs through imports)
 from .services import household_address
-from .validation import FIELD_LABELS, validate_person
+from .validation import FIELD_LABELS, choice_value, validate_person
 
 logger = logging.getLogger(__name__)
 
@@ -526,16 +527,19 @@ class _Signals:
 
 
 class _Row:
-    __slots__ = ("number", "cells", "values", "errors", "draft", "plain", "id_hash", "record", "existing",
-                 "ethnicity_given")
+    __slots__ = ("number", "cells", "raw", "checked", "values", "errors", "draft", "plain", "id_key", "id_hash",
+                 "record", "existing", "ethnicity_given")
 
     def __init__(self, number, cells):
         self.number = number
         self.cells = cells
+        self.raw = None  # the mapped cells by field, from reading the row until checking it
+        self.checked = False
         self.values = None  # validated values; kept to the end only where a row may update a resident
         self.errors = []  # [(field, message)]
         self.draft = None
-        self.plain = None  # (ID number, phone) until protected
+        self.plain = None  # (ID number, phone) from checking the row until protecting it
+        self.id_key = None  # the ID number as an integer, to find the file's own duplicates
         self.id_hash = ""  # the ID number's blind index, to look duplicates up
         self.record = None  # an import's stored columns of the resident (ROW_COLUMNS), protected
         self.existing = None
@@ -572,8 +576,9 @@ class _Draft:
 def _pack_batch(rows):
     """A batch of the reading process as plain tuples, for the pipe: pickle writes and reads those in C,
     where a row or a household with state methods costs a Python call each. A household is sent once, with
-    the rows that share it pointing at it; a row of text cells travels as one string (unpacked only for the
-    few rows rejected). What only the writer sets (existing, and a household's resolution) is not sent."""
+    the rows that share it pointing at it; a row of text cells travels as one string (unpacked for the
+    rows rejected, and for those left to the writer to check). What only the writer sets (existing, and a
+    household's resolution) is not sent, nor a row's raw fields (its cells say them)."""
     drafts, draft_at, packed = [], {}, []
     for row in rows:
         draft = row.draft
@@ -582,8 +587,8 @@ def _pack_batch(rows):
             at = draft_at[draft] = len(drafts)
             drafts.append((draft.number, draft.address_key, draft.household_type, draft.housing, draft.first_row,
                            draft.errors))
-        packed.append((row.number, _pack_cells(row.cells), row.values, row.errors, at, row.plain, row.id_hash,
-                       row.record, row.ethnicity_given))
+        packed.append((row.number, _pack_cells(row.cells), row.checked, row.values, row.errors, at, row.plain,
+                       row.id_key, row.id_hash, row.record, row.ethnicity_given))
     return drafts, packed
 
 
@@ -593,10 +598,10 @@ def _unpack_batch(batch):
     rows = []
     for state in packed:
         row = _Row.__new__(_Row)
-        (row.number, row.cells, row.values, row.errors, at, row.plain, row.id_hash, row.record,
-         row.ethnicity_given) = state
+        (row.number, row.cells, row.checked, row.values, row.errors, at, row.plain, row.id_key, row.id_hash,
+         row.record, row.ethnicity_given) = state
         row.draft = drafts[at]
-        row.existing = None
+        row.raw = row.existing = None
         rows.append(row)
     return rows
 
@@ -994,8 +999,8 @@ class _Importer:
 
     def read_batches(self, writer_waiting=None):
         """The reading half of the import; it touches no database, so another process may run it. There,
-        writer_waiting() says whether the writing process is idle, waiting for this batch: the ID numbers
-        and phones not protected yet are then left for the writer, so that neither process waits for the other."""
+        writer_waiting() says whether the writing process is idle, waiting for this batch: the rows not
+        checked and protected yet are then left to the writer, so that neither process waits for the other."""
         batch = []
         for number, cells in self.roster.data_rows(self.job.header_row, self.fill_columns):
             row = self._read(number, cells)
@@ -1018,14 +1023,16 @@ class _Importer:
         return {"precision_lost": self.precision_lost, "precision_lost_count": self.precision_lost_count}
 
     def absorb_reading_outcome(self, outcome):
-        self.precision_lost = outcome["precision_lost"]
-        self.precision_lost_count = outcome["precision_lost_count"]
+        """Adds what the reading process learnt to what this one learnt checking the rows it was left."""
+        self.precision_lost = sorted(self.precision_lost + outcome["precision_lost"])[:200]
+        self.precision_lost_count += outcome["precision_lost_count"]
 
     def _batch(self, rows):
         self.batch_number += 1
         if self.commit and self.signals is not None and self.signals.cancelled():
             raise ImportCancelled
-        self._protect(rows)
+        self._prepare(rows)
+        self._check_file_duplicates(rows)
         self._check_duplicates(rows)
         self._resolve_households(rows)
         if self.commit:
@@ -1046,24 +1053,43 @@ class _Importer:
     # -- one row ----------------------------------------------------------------------
 
     def _read(self, number, cells):
+        """A row as far as batches need it: which household it belongs to. Checking it comes later."""
+        row = _Row(number, cells)
+        row.raw = raw = self._raw(cells)
+        relation = raw.get("relation")
+        is_head = relation not in (None, "") and choice_value("relation", relation) == Relation.HEAD
+        self._assign_household(row, raw, is_head=is_head)
+        return row
+
+    def _raw(self, cells):
         raw = {}
         width = len(cells)
         for index, field in self.columns:
             value = cells[index] if index < width else ""
             # Text goes to validation as it is (validation normalises it); numbers and dates are prepared.
             raw[field] = value if value.__class__ is str else field_value(field, value)
-        row = _Row(number, cells)
+        return raw
+
+    def _check(self, row):
+        """Validates the row; a valid one keeps its ID number and phone, plain, for _protect_row."""
+        raw = row.raw if row.raw is not None else self._raw(row.cell_values())
+        row.raw = None
+        row.checked = True
         row.ethnicity_given = raw.get("ethnicity") not in (None, "")
         id_raw = raw.get("id_number")
         values, errors = validate_person(raw, require_id=bool(id_raw) or not raw.get("birth_date"), today=self.today)
+        number, phone = values.pop("id_number", None), values.pop("phone", None)
         row.values = values
-        row.errors = list(errors.items())
-        if errors.get("id_number") == PRECISION_LOST_MESSAGE:
-            self.precision_lost_count += 1
-            if len(self.precision_lost) < 200:
-                self.precision_lost.append(number)
-        self._assign_household(row, raw, is_head=values.get("relation") == Relation.HEAD)
-        return row
+        if errors:
+            row.errors = list(errors.items())
+            if errors.get("id_number") == PRECISION_LOST_MESSAGE:
+                self.precision_lost_count += 1
+                if len(self.precision_lost) < 200:
+                    self.precision_lost.append(row.number)
+            return
+        if number:
+            row.id_key = int(number[:17]) * 11 + (10 if number[17] == "X" else int(number[17]))
+        row.plain = (number, phone)
 
     def _assign_household(self, row, raw, *, is_head):
         number = normalize_text(raw.get("household_number")) if "household_number" in self.mapped else ""
@@ -1119,45 +1145,45 @@ class _Importer:
 
     # -- per batch ------------------------------------------------------------------------
 
-    def _prepare(self, rows, writer_waiting=None):
-        """The file's own duplicate ID numbers, then (unless left to the writer) the protected columns. Name
-        pieces are left to the writing half, which then has about as much to do as this one."""
-        for row in rows:
-            values = row.values
-            number, phone = values.pop("id_number", None), values.pop("phone", None)
-            if row.errors:
-                continue
-            if number:
-                key = int(number[:17]) * 11 + (10 if number[17] == "X" else int(number[17]))
-                if key in self.seen_ids:
-                    row.errors.append(("id_number", "与本文件中前面的行身份证号重复，同一人只能导入一次"))
-                    continue
-                self.seen_ids.add(key)
-            row.plain = (number, phone)
-        self._protect(rows, until=writer_waiting)
-
-    def _protect(self, rows, until=None):
-        """The stored columns of ID numbers and phones: encrypted, hashed and masked (a preview needs only the
-        ID numbers' blind index, to look duplicates up). The plain values leave the row here. until() is
-        asked every PROTECT_CHUNK rows whether to leave the rest."""
+    def _prepare(self, rows, until=None):
+        """Each row checked, then its ID number and phone protected. until() is asked every PROTECT_CHUNK
+        rows whether to leave the rest (to the writing process, which prepares what it is given the same way).
+        Name pieces are left to the writing half, which then has about as much to do as this one."""
         blank_id, blank_phone = protect_id_number(""), protect_phone("")
         for index, row in enumerate(rows):
             if until is not None and not index % PROTECT_CHUNK and until():
                 return
-            if row.plain is None:
+            if not row.checked:
+                self._check(row)
+            if row.plain is not None:
+                self._protect_row(row, blank_id, blank_phone)
+
+    def _protect_row(self, row, blank_id, blank_phone):
+        """The stored columns of the ID number and phone: encrypted, hashed and masked (a preview needs only
+        the ID number's blind index, to look duplicates up). The plain values leave the row here."""
+        number, phone = row.plain
+        row.plain = None
+        if not self.commit:
+            row.id_hash = id_number_hash(number) if number else ""
+            return
+        protected = protect_id_number(number) if number else blank_id
+        row.id_hash = protected["id_number_hash"]
+        row.record = self._record(row.values, protected, protect_phone(phone) if phone else blank_phone)
+        if self.registry_was_empty:
+            row.values = None  # nobody registered before: no row updates anyone
+
+    def _check_file_duplicates(self, rows):
+        """An ID number on an earlier row of the file: the later row is rejected. Here, in the writing half,
+        which sees every row in order, whichever half checked them."""
+        seen = self.seen_ids
+        for row in rows:
+            key = row.id_key
+            if key is None or row.errors:
                 continue
-            number, phone = row.plain
-            row.plain = None
-            if row.errors:
-                continue
-            if not self.commit:
-                row.id_hash = id_number_hash(number) if number else ""
-                continue
-            protected = protect_id_number(number) if number else blank_id
-            row.id_hash = protected["id_number_hash"]
-            row.record = self._record(row.values, protected, protect_phone(phone) if phone else blank_phone)
-            if self.registry_was_empty:
-                row.values = None  # nobody registered before: no row updates anyone
+            if key in seen:
+                row.errors.append(("id_number", "与本文件中前面的行身份证号重复，同一人只能导入一次"))
+            else:
+                seen.add(key)
 
     def _record(self, values, protected, phone):
         """The stored columns a roster row gives (ROW_COLUMNS); relation is "" where the file does not say,

@@ -7,9 +7,11 @@ the parent writes the batch before. The pipe holds little, so the child stays at
 ahead, and the parent's memory never holds the file. The child never touches the database: it was
 forked while the parent's transaction was open, and only the parent may use that connection.
 
-Which half has more to do depends on the file and the size of the tables, so the encryption is shared
-out as the import goes: while the parent sits waiting for a batch, the child leaves the rows it has not
-protected yet to the parent (their plain values cross the pipe, between two processes of the import).
+Which half has more to do depends on the file and the size of the tables, so the checking is shared out
+as the import goes: the child reads each row only as far as its household (which decides the batches),
+and while the parent sits waiting for a batch, the child leaves the rows it has not validated and
+protected yet to the parent (their cells, or their plain values, cross the pipe, between two processes of
+the import). The file's own duplicate ID numbers are found by the parent, which sees every row in order.
 
 Forking keeps the exact settings, keys and loaded code of the parent (a spawned process would start
 Django afresh, without the test or deployment overrides). Where fork is unavailable the import simply

@@ -129,7 +129,7 @@ def head(world):
     return world.user(Role.COMMUNITY_HEAD)
 
 
-def _messy_roster(place, first_id):
+def _messy_roster(place, first_id, *more_rows):
     """Two households, a bad ID and phone, an ID given twice."""
     ids = [make_id_number("110105", date(1980, 1, 2), first_id + n, True) for n in range(3)]
     address = f"{place.estate.name}{place.building.number}号楼{place.entrance.number}单元"
@@ -139,6 +139,7 @@ def _messy_roster(place, first_id):
         ["002", "赵六", "户主", "110105197503040000", f"{address}102室", "123"],
         ["003", "钱七", "户主", ids[1], f"{address}103室", ""],
         ["004", "孙八", "户主", ids[2], f"{address}104室", "13900001234"],
+        *more_rows,
     ))
 
 
@@ -195,8 +196,15 @@ def test_the_writer_protects_what_the_reader_left_when_it_waited(world, head, se
     real = imports._Importer.read_batches
     monkeypatch.setattr(imports._Importer, "read_batches",
                         lambda self, writer_waiting=None: real(self, lambda: writer_waits))
-    job = _import(head, world.a, _messy_roster(world.a, 0))
-    assert job.status == ImportStatus.DONE and job.applied_rows == 3 and job.rejected_rows == 2
+    # An ID number Excel stored as a number (its last digits lost), on row 7.
+    lost = ["005", "周九", "户主", float(make_id_number("110105", date(1980, 1, 2), 3, True)[:17] + "1"),
+            f"{world.a.estate.name}{world.a.building.number}号楼{world.a.entrance.number}单元105室", ""]
+    job = _import(head, world.a, _messy_roster(world.a, 0, lost))
+    assert job.status == ImportStatus.DONE and job.applied_rows == 3 and job.rejected_rows == 3
+    # Whichever half checked them, the problems are the same, the file's own duplicate among them.
+    assert [(p["row"], p["column"]) for p in job.problems["items"]] == [(4, "D"), (4, "F"), (5, "D"), (7, "D")]
+    assert "前面的行身份证号重复" in job.problems["items"][2]["message"]
+    assert job.problems["precision_lost_rows"] == [7] and job.problems["precision_lost_count"] == 1
     wang = Resident.objects.get(name="王建国")
     assert reveal_id_number(wang) == make_id_number("110105", date(1980, 1, 2), 0, True)
     assert reveal_phone(wang) == "13800001234" and wang.phone_masked == "138****1234"
