@@ -297,7 +297,7 @@ def import_upload(request, community_id: Form[int], file: File[UploadedFile]):
 @router.get("/imports/{job_id}", response=ImportJobOut)
 def import_get(request, job_id: int):
     """Status, progress (processed_rows of total_rows) and problems of an import."""
-    return _job_out(imports.import_job_get(request.user, job_id))
+    return _job_out(imports.import_job_settle(imports.import_job_get(request.user, job_id)))
 
 
 @router.post("/imports/{job_id}/mapping", response=ImportJobOut)

@@ -37,13 +37,13 @@ import json
 import logging
 import os
 import tempfile
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
@@ -88,6 +88,9 @@ AUDIT_CHANGES_LIMIT = 200
 PRECISION_LOST_MESSAGE = str(IdNumberPrecisionLost())
 REJECTED_COLUMN = "错误说明"
 ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+# A running import reports after every batch: one silent this long has lost its process, and with it its
+# transaction, so the registry is as it was.
+STALLED_AFTER = timedelta(minutes=10)
 COMMITTABLE_STATUSES = (ImportStatus.MAPPED, ImportStatus.PREVIEWED, ImportStatus.FAILED, ImportStatus.CANCELLED)
 
 
@@ -305,6 +308,26 @@ def _cancel_preview(actor, job):
     return job
 
 
+def import_job_settle(job):
+    """The job as its pages should show it. One still RUNNING that has not reported for STALLED_AFTER lost
+    its process without a word (a restart, a crash, memory): it is marked failed, so nobody waits for it.
+    On SQLite an import that still holds the write lock is alive however quiet, and stays running."""
+    if job.status != ImportStatus.RUNNING or _Signals(job).last_heard(job) > timezone.now() - STALLED_AFTER:
+        return job
+    message = "导入中断：后台处理已停止，居民台账未做任何改动，请重新导入"
+    try:
+        with transaction.atomic():
+            stopped = ImportJob.objects.filter(id=job.id, status=ImportStatus.RUNNING, updated_at=job.updated_at)\
+                .update(status=ImportStatus.FAILED, error_message=message, finished_at=timezone.now(),
+                        updated_at=timezone.now())
+            if stopped:
+                audit_record(job.created_by, "import_failed", job, details={"file": job.file_name, "error": message})
+    except OperationalError:  # the database is locked: the import is still writing
+        return job
+    job.refresh_from_db()
+    return job
+
+
 def import_progress(job):
     """(processed, total) for the progress bar; a running import reports through its signal channel."""
     processed, total = job.processed_rows, job.total_rows
@@ -501,10 +524,18 @@ class _Signals:
                 with self._side.cursor() as cursor:
                     cursor.execute("SET lock_timeout = '1s'")
             with self._side.cursor() as cursor:
-                cursor.execute(f"UPDATE {ImportJob._meta.db_table} SET processed_rows = %s, total_rows = %s "
-                               "WHERE id = %s", [processed, total, self.job_id])
+                cursor.execute(f"UPDATE {ImportJob._meta.db_table} SET processed_rows = %s, total_rows = %s, "
+                               "updated_at = %s WHERE id = %s", [processed, total, timezone.now(), self.job_id])
         except Exception:  # progress is best effort; the import itself must not fail on it
             logger.warning("could not report progress of import %s", self.job_id, exc_info=True)
+
+    def last_heard(self, job):
+        """When the import last reported: on its job row (PostgreSQL), or in its progress file (SQLite)."""
+        heard = job.updated_at
+        if self.sqlite:
+            with contextlib.suppress(OSError):
+                heard = max(heard, datetime.fromtimestamp(self._path("progress").stat().st_mtime, tz=UTC))
+        return heard
 
     def read_progress(self):
         try:

@@ -526,7 +526,7 @@ def import_commit(request, job_id):
 @login_required
 def import_progress(request, job_id):
     """The progress bar page; htmx polls its status part every second until the import ends."""
-    job = imports.import_job_get(request.user, job_id)
+    job = imports.import_job_settle(imports.import_job_get(request.user, job_id))
     if job.status == imports.ImportStatus.PREVIEWING:
         return redirect("registry:import_preview", job.id)
     context = {"job": job, **_progress(*imports.import_progress(job)),

@@ -3,13 +3,16 @@ scope, pages, API, and a query count that does not grow with the rows."""
 
 import csv
 import io
-from datetime import date
+import sqlite3
+from datetime import date, timedelta
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
 from shequ.accounts.models import Role
 from shequ.audit.models import AuditEvent
@@ -472,6 +475,54 @@ def test_progress_of_a_running_import_is_read_from_its_signal(world, head):
         assert imports.import_progress(job) == (1200, 3000)
     else:  # PostgreSQL: written through a second connection, which cannot see this test's uncommitted job
         assert imports.import_progress(job) == (0, 3000)
+
+
+def _running(job, *, heard):
+    ImportJob.objects.filter(id=job.id).update(status=ImportStatus.RUNNING, total_rows=3000,
+                                               updated_at=timezone.now() - heard)
+    job.refresh_from_db()
+    return job
+
+
+def test_a_running_import_that_stopped_reporting_is_shown_failed(world, head, client):
+    # Its process died (a restart, a crash) and its transaction with it: the page must not wait for ever.
+    client.force_login(head)
+    quiet = _running(upload(head, world.a, _big_roster(3)), heard=timedelta(minutes=3))
+    page = client.get(reverse("registry:import_progress", args=[quiet.id])).content.decode()
+    assert imports.ImportJob.objects.get(id=quiet.id).status == ImportStatus.RUNNING and "hx-get" in page
+    dead = _running(upload(head, world.a, _big_roster(3)), heard=imports.STALLED_AFTER + timedelta(seconds=5))
+    assert client.get(f"/api/v1/registry/imports/{dead.id}").json()["status"] == "failed"
+    page = client.get(reverse("registry:import_progress", args=[dead.id])).content.decode()
+    assert "导入中断" in page and "居民台账未做任何改动" in page and "hx-get" not in page
+    event = AuditEvent.objects.get(verb="import_failed")
+    assert event.target_id == str(dead.id) and "导入中断" in event.details["error"]
+    assert imports.ImportJob.objects.get(id=quiet.id).status == ImportStatus.RUNNING
+
+
+def test_a_running_import_that_reports_progress_is_alive(world, head):
+    job = _running(upload(head, world.a, _big_roster(3)), heard=timedelta(hours=1))
+    imports._Signals(job).progress(1200, 3000)
+    if connection.vendor == "postgresql":  # reported on the job row, by a connection this test's cannot see
+        job = _running(job, heard=timedelta(seconds=1))
+    assert imports.import_job_settle(job).status == ImportStatus.RUNNING
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL has no database-wide write lock")
+@pytest.mark.django_db(transaction=True)  # the lock is taken by a second connection to the same file
+def test_a_quiet_import_that_still_holds_the_write_lock_stays_running(world, head):
+    job = _running(upload(head, world.a, _big_roster(3)), heard=timedelta(hours=1))
+    writer = sqlite3.connect(connection.settings_dict["NAME"])
+    writer.execute("BEGIN IMMEDIATE")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 50")
+    try:
+        assert imports.import_job_settle(job).status == ImportStatus.RUNNING
+    finally:
+        writer.rollback()
+        writer.close()
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout = 20000")
+    assert imports.import_job_settle(job).status == ImportStatus.FAILED
 
 
 def test_query_count_does_not_grow_with_rows(world, head):
