@@ -88,9 +88,13 @@ AUDIT_CHANGES_LIMIT = 200
 PRECISION_LOST_MESSAGE = str(IdNumberPrecisionLost())
 REJECTED_COLUMN = "错误说明"
 ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
-# A running import reports after every batch: one silent this long has lost its process, and with it its
-# transaction, so the registry is as it was.
+# A running import or background preview reports after every batch: one silent this long has lost its
+# process (an import its transaction with it, so the registry is as it was).
 STALLED_AFTER = timedelta(minutes=10)
+_STALLED = {
+    ImportStatus.RUNNING: (ImportStatus.FAILED, "导入中断：后台处理已停止，居民台账未做任何改动，请重新导入"),
+    ImportStatus.PREVIEWING: (ImportStatus.MAPPED, "预检中断：后台处理已停止，请重新预检"),
+}
 COMMITTABLE_STATUSES = (ImportStatus.MAPPED, ImportStatus.PREVIEWED, ImportStatus.FAILED, ImportStatus.CANCELLED)
 
 
@@ -309,18 +313,20 @@ def _cancel_preview(actor, job):
 
 
 def import_job_settle(job):
-    """The job as its pages should show it. One still RUNNING that has not reported for STALLED_AFTER lost
-    its process without a word (a restart, a crash, memory): it is marked failed, so nobody waits for it.
-    On SQLite an import that still holds the write lock is alive however quiet, and stays running."""
-    if job.status != ImportStatus.RUNNING or _Signals(job).last_heard(job) > timezone.now() - STALLED_AFTER:
+    """The job as its pages should show it. An import or a background preview that has not reported for
+    STALLED_AFTER lost its process without a word (a restart, a crash, memory): the import is marked
+    failed, the preview goes back to its mapping, so nobody waits for them. On SQLite an import that still
+    holds the write lock is alive however quiet, and stays running."""
+    stalled = _STALLED.get(job.status)
+    if stalled is None or _Signals(job).last_heard(job) > timezone.now() - STALLED_AFTER:
         return job
-    message = "导入中断：后台处理已停止，居民台账未做任何改动，请重新导入"
+    status, message = stalled
+    ended = {"finished_at": timezone.now()} if status == ImportStatus.FAILED else {}
     try:
         with transaction.atomic():
-            stopped = ImportJob.objects.filter(id=job.id, status=ImportStatus.RUNNING, updated_at=job.updated_at)\
-                .update(status=ImportStatus.FAILED, error_message=message, finished_at=timezone.now(),
-                        updated_at=timezone.now())
-            if stopped:
+            stopped = ImportJob.objects.filter(id=job.id, status=job.status, updated_at=job.updated_at).update(
+                status=status, error_message=message, updated_at=timezone.now(), **ended)
+            if stopped and status == ImportStatus.FAILED:
                 audit_record(job.created_by, "import_failed", job, details={"file": job.file_name, "error": message})
     except OperationalError:  # the database is locked: the import is still writing
         return job
@@ -364,12 +370,12 @@ def import_preview_task(job_id, actor_id):
 
 
 def _preview_progress(job_id):
-    """Reports a background preview's progress on its job row; once the preview was cancelled (the job is
-    no longer PREVIEWING), stops it at the next batch instead."""
+    """Reports a background preview's progress on its job row, and that it is alive (import_job_settle); once
+    the preview was cancelled (the job is no longer PREVIEWING), stops it at the next batch instead."""
     previewing = ImportJob.objects.filter(id=job_id, status=ImportStatus.PREVIEWING)
 
     def progress(processed, total):
-        if not previewing.update(processed_rows=processed, total_rows=total):
+        if not previewing.update(processed_rows=processed, total_rows=total, updated_at=timezone.now()):
             raise ImportCancelled
 
     return progress

@@ -456,7 +456,7 @@ def import_template(request):
 
 
 def _job_or_progress(request, job_id):
-    job = imports.import_job_get(request.user, job_id)
+    job = imports.import_job_settle(imports.import_job_get(request.user, job_id))
     busy = job.status in (*imports.ACTIVE_STATUSES, imports.ImportStatus.DONE)
     return job, (redirect("registry:import_progress", job.id) if busy else None)
 

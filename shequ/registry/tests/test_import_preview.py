@@ -3,10 +3,12 @@ immediate backend in tests, the database backend in production) that reports pro
 page polls it and then shows the result."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_tasks import default_task_backend
 from django_tasks.signals import task_enqueued, task_finished, task_started
 
@@ -168,6 +170,25 @@ def test_a_running_preview_stops_at_its_next_batch_once_cancelled(world, head, l
     imports.import_cancel(actor=head, job=job)
     with pytest.raises(imports.ImportCancelled):
         progress(20, ROWS)
+    assert ImportJob.objects.get(id=job.id).status == ImportStatus.MAPPED
+
+
+def test_a_preview_whose_process_died_goes_back_to_the_mapping(world, head, client, large, queued_only):
+    client.force_login(head)
+    job = imports.import_preview(actor=head, job=mapped(head, world))
+    preview_url = f"/registry/import/{job.id}/preview/"
+    long_ago = timezone.now() - imports.STALLED_AFTER - timedelta(seconds=5)
+    ImportJob.objects.filter(id=job.id).update(updated_at=long_ago)
+    imports._preview_progress(job.id)(10, ROWS)  # a report says it is alive
+    assert 'data-status="previewing"' in client.get(preview_url).content.decode()
+    ImportJob.objects.filter(id=job.id).update(updated_at=long_ago)
+    assert client.get(preview_url, headers={"HX-Request": "true"}).headers["HX-Refresh"] == "true"
+    response = client.get(preview_url)
+    assert response["Location"] == f"/registry/import/{job.id}/mapping/"
+    assert "预检中断" in client.get(response["Location"]).content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.MAPPED and not AuditEvent.objects.filter(verb="import_failed").exists()
+    run_queued()  # were its task to run after all, it finds nothing to check
     assert ImportJob.objects.get(id=job.id).status == ImportStatus.MAPPED
 
 
