@@ -408,6 +408,12 @@ def export_job_start(request, payload: ExportJobIn):
     return Status(202, job)
 
 
+@router.get("/exports", response=list[ExportJobOut])
+def export_job_list(request):
+    """The caller's own latest exports (at most 20), newest first."""
+    return [exports.export_job_settle(job) for job in selectors.export_job_list(request.user)]
+
+
 @router.get("/exports/{job_id}", response=ExportJobOut)
 def export_job_get(request, job_id: int):
     """Status and progress of an export the caller started; anyone else's is not found (404)."""

@@ -335,6 +335,13 @@ def import_job_get(actor, job_id):
     return job
 
 
+def export_job_list(actor, *, limit=20):
+    """The actor's own latest exports, newest first; none once the actor may no longer read the registry."""
+    if not can_view_registry(actor):
+        return []
+    return list(ExportJob.objects.filter(created_by_id=actor.id).order_by("-id")[:limit])
+
+
 def export_job_get(actor, job_id):
     """An export job of the actor's own, while the actor may still read the registry; for everyone else,
     colleagues of the same community included, "not found", like a missing one."""

@@ -34,6 +34,7 @@ urlpatterns = [
     path("import/<int:job_id>/rejected.xlsx", views.import_rejected, name="import_rejected"),
     path("export.xlsx", views.export_residents, name="export_residents"),
     path("roster.xlsx", views.export_roster, name="export_roster"),
+    path("export/", views.export_list, name="exports"),
     path("export/<int:job_id>/", views.export_progress, name="export_progress"),
     path("export/<int:job_id>/cancel/", views.export_cancel, name="export_cancel"),
     path("export/<int:job_id>/file.xlsx", views.export_download, name="export_download"),

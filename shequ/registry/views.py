@@ -608,6 +608,13 @@ def export_roster(request):
 
 
 @login_required
+def export_list(request):
+    """The user's own latest exports, to come back to one still being written or to its file."""
+    jobs = [exports.export_job_settle(job) for job in selectors.export_job_list(request.user)]
+    return render(request, "registry/export_list.html", {"jobs": jobs})
+
+
+@login_required
 def export_progress(request, job_id):
     """The progress bar of an export written in the background; htmx polls its status part every second
     until it ends, which then offers the file."""

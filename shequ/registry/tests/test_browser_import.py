@@ -97,6 +97,14 @@ def test_upload_map_preview_import_and_download(world, live_server, new_page, tm
         page.locator("#export-status a[download]").click()
     sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
     assert sheet.cell(1, 1).value == "甲社区居民花名册" and sheet.cell(3, 4).value == "张建国"
+    # The export is listed under 我的导出, reached from its page, on an office screen and on a phone.
+    page.locator(".crumbs").get_by_role("link", name="我的导出").click()
+    expect(page.locator("[data-exports] tbody tr")).to_have_count(1)
+    expect(page.locator("[data-exports] tbody tr")).to_contain_text("已完成")
+    assert wide_elements(page, 1366) == []
+    page.set_viewport_size(PHONE)
+    screenshot(page, "export-list-phone")
+    assert wide_elements(page, PHONE["width"]) == []
 
 
 def test_preview_fits_a_phone(world, live_server, new_page, tmp_path):  # noqa: F811

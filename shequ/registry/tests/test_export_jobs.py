@@ -287,6 +287,26 @@ def test_a_running_export_reports_that_it_is_alive(worker, large, monkeypatch):
     assert exports.export_job_settle(job).status == ExportStatus.RUNNING
 
 
+def test_my_exports_lists_the_users_own_jobs_newest_first(worker, world, large, client, django_assert_num_queries):
+    masked = exports.export_job_start(actor=worker, kind=LIST, filters={})
+    roster = exports.export_job_start(actor=worker, kind=ExportKind.ROSTER, filters={}, reveal_reason="民政核对")
+    colleague = world.user(Role.COMMUNITY_HEAD)
+    theirs = exports.export_job_start(actor=colleague, kind=LIST, filters={})
+    client.force_login(worker)
+    with django_assert_num_queries(5):  # session, user, memberships, the jobs, the page head's community
+        page = client.get(reverse("registry:exports")).content.decode()
+    links = re.findall(r'href="/registry/export/(\d+)/"', page)
+    assert links == [str(roster.id), str(masked.id)]
+    assert page.count('download>⬇') == 2 and "部分隐藏" in page and "含" in page
+    listed = client.get("/api/v1/registry/exports").json()
+    assert [job["id"] for job in listed] == [roster.id, masked.id] and listed[0]["full_values"] is True
+    # From the list and the progress page, back to each other.
+    assert 'href="/registry/export/"' in client.get(reverse("registry:export_progress", args=[masked.id])).content.decode()
+    assert 'data-my-exports' in client.get(reverse("registry:residents")).content.decode()
+    client.force_login(colleague)
+    assert [job["id"] for job in client.get("/api/v1/registry/exports").json()] == [theirs.id]
+
+
 # -- API ----------------------------------------------------------------------------------------------------
 
 def test_api_export_job(worker, large, client):
