@@ -445,7 +445,7 @@ def import_start(request):
         else:
             return redirect("registry:import_mapping", job.id)
     return render(request, "registry/import_upload.html", {
-        "form": form, "jobs": imports.import_job_list(request.user)})
+        "form": form, "jobs": [imports.import_job_settle(job) for job in imports.import_job_list(request.user)]})
 
 
 @login_required

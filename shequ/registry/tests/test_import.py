@@ -491,6 +491,8 @@ def test_a_running_import_that_stopped_reporting_is_shown_failed(world, head, cl
     page = client.get(reverse("registry:import_progress", args=[quiet.id])).content.decode()
     assert imports.ImportJob.objects.get(id=quiet.id).status == ImportStatus.RUNNING and "hx-get" in page
     dead = _running(upload(head, world.a, _big_roster(3)), heard=imports.STALLED_AFTER + timedelta(seconds=5))
+    recent = client.get(reverse("registry:import_start")).content.decode()  # the list of latest imports
+    assert recent.count(">导入中<") == 1 and recent.count(">失败<") == 1
     assert client.get(f"/api/v1/registry/imports/{dead.id}").json()["status"] == "failed"
     page = client.get(reverse("registry:import_progress", args=[dead.id])).content.decode()
     assert "导入中断" in page and "居民台账未做任何改动" in page and "hx-get" not in page
