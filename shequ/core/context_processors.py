@@ -7,6 +7,6 @@ def shell(request):
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "nav_items": visible_items(user),
+        "nav_items": visible_items(user, getattr(request, "resolver_match", None)),
         "active_membership": active_membership(request),
     }

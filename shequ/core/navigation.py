@@ -24,7 +24,11 @@ def register(key, *, label, url_name, icon, order, visible):
     _items[key] = NavItem(key, label, url_name, icon, order, visible)
 
 
-def visible_items(actor):
-    items = sorted(_items.values(), key=lambda item: item.order)
-    return [{"key": i.key, "label": i.label, "url": reverse(i.url_name), "icon": i.icon}
-            for i in items if i.visible(actor)]
+def visible_items(actor, resolver_match=None):
+    """The entries the actor may open. The current one is the entry of the page itself, else the entry of
+    its app: an app with two entries (the registry's list and its overview) marks only the one open."""
+    items = [i for i in sorted(_items.values(), key=lambda item: item.order) if i.visible(actor)]
+    view, app = (resolver_match.view_name, resolver_match.app_name) if resolver_match else (None, None)
+    exact = any(i.url_name == view for i in items)
+    return [{"key": i.key, "label": i.label, "url": reverse(i.url_name), "icon": i.icon,
+             "current": i.url_name == view if exact else i.key == app} for i in items]

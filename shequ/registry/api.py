@@ -5,12 +5,14 @@ from datetime import datetime
 from django.http import FileResponse
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
-from shequ.core.errors import NotFound
+from shequ.core.errors import Forbidden, NotFound
 from shequ.places.selectors import place_get
 
 from . import exports, imports, selectors, services
 from .choices import TagKind
 from .models import ExportKind, ExportStatus
+from .overview import registry_overview
+from .permissions import can_view_registry
 from .schemas import (
     DeathIn,
     HistoryOut,
@@ -20,6 +22,7 @@ from .schemas import (
     HouseholdPageOut,
     MergeIn,
     MoveOutIn,
+    OverviewOut,
     PersonIn,
     PersonPatch,
     ResidentDetailOut,
@@ -143,6 +146,16 @@ def resident_tag_reveal(request, resident_id: int, tag_id: int, payload: TagReve
     tag = selectors.resident_tag_get(request.user, resident, tag_id)
     details = services.resident_tag_reveal(actor=request.user, tag=tag, reason=payload.reason)
     return {"id": tag.id, "kind": tag.kind, "details": details}
+
+
+@router.get("/overview", response=OverviewOut)
+def overview(request, community: int | None = None):
+    """人口概况: living households, present residents, sex, age bands (as of today), residence status and active
+    care tags, per community of the caller's street, or per grid of one community (`community`, or the caller's
+    only one), with totals. A community out of scope is 404."""
+    if not can_view_registry(request.user):
+        raise Forbidden("您无权查看居民台账")
+    return registry_overview(request.user, community_id=community)
 
 
 @router.get("/households", response=HouseholdPageOut)

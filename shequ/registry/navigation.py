@@ -6,3 +6,5 @@ from .permissions import can_view_registry
 
 register("registry", label=_("居民台账"), url_name="registry:residents", icon="👪", order=20,
          visible=can_view_registry)
+register("registry_overview", label=_("人口概况"), url_name="registry:overview", icon="📊", order=21,
+         visible=can_view_registry)

@@ -166,3 +166,42 @@ class HistoryOut(Schema):
     verb: str
     source: str
     details: dict
+
+
+class OverviewColumnOut(Schema):
+    key: str
+    label: str
+
+
+class OverviewUnitOut(Schema):
+    """A community, a grid, the residents of a community without a grid (kind ungridded), or the totals
+    (kind total). tags: active care tags of present residents per kind; null where a sensitive kind is not
+    visible to the caller (its total is then null too)."""
+
+    kind: str
+    id: int | None
+    name: str
+    community_id: int | None
+    households: int
+    residents: int
+    male: int
+    female: int
+    age_bands: dict[str, int]
+    residence_status: dict[str, int]
+    tags: dict[str, int | None]
+
+
+class OverviewOut(Schema):
+    scope_label: str
+    unit_kind: str
+    community_id: int | None
+    as_of: date
+    age_bands: list[OverviewColumnOut]
+    residence_statuses: list[OverviewColumnOut]
+    tag_kinds: list[OverviewColumnOut]
+    units: list[OverviewUnitOut]
+    total: OverviewUnitOut
+
+    @staticmethod
+    def resolve_community_id(overview):
+        return overview.community.id if overview.community else None

@@ -113,7 +113,7 @@ class Page:
     query_kind: str
 
 
-def _years_ago(years, today=None):
+def years_ago(years, today=None):
     today = today or date.today()
     try:
         return today.replace(year=today.year - years)
@@ -175,9 +175,9 @@ def _filter_conditions(equal, age_min, age_max, tag, within):
     conditions = [(f"registry_resident.{column} = %s", [value]) for column, value in equal.items()
                   if value not in (None, "")]
     if age_min is not None:
-        conditions.append(("registry_resident.birth_date <= %s", [_day(_years_ago(age_min))]))
+        conditions.append(("registry_resident.birth_date <= %s", [_day(years_ago(age_min))]))
     if age_max is not None:
-        conditions.append(("registry_resident.birth_date > %s", [_day(_years_ago(age_max + 1))]))
+        conditions.append(("registry_resident.birth_date > %s", [_day(years_ago(age_max + 1))]))
     if tag:
         conditions.append(_tagged(tag, within))
     return conditions

@@ -5,6 +5,9 @@ from . import views
 app_name = "registry"
 urlpatterns = [
     path("", views.resident_list, name="residents"),
+    path("overview/", views.overview, name="overview"),
+    path("overview.xlsx", views.overview_xlsx_download, name="overview_xlsx"),
+    path("overview.docx", views.overview_docx_download, name="overview_docx"),
     path("residents/<int:resident_id>/", views.resident_detail, name="resident"),
     path("residents/<int:resident_id>/reveal/", views.resident_reveal, name="reveal"),
     path("households/<int:household_id>/", views.household_detail, name="household"),

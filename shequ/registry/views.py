@@ -39,6 +39,8 @@ from .forms import (
     tag_detail_text,
 )
 from .models import ExportJob, ExportKind
+from .overview import overview_charts, overview_tables, registry_overview
+from .overview_files import overview_docx, overview_xlsx
 from .permissions import (
     can_edit_household,
     can_import_anywhere,
@@ -69,6 +71,40 @@ def resident_list(request):
                "export_query": request.GET.urlencode()}
     template = "registry/resident_list.html#results" if request.htmx else "registry/resident_list.html"
     return render(request, template, context)
+
+
+def _overview_community(request):
+    """The community of ?community=, or None; anything but a number is not a community there is."""
+    raw = request.GET.get("community", "")
+    if raw and not raw.isdigit():
+        raise NotFound("未找到该社区")
+    return int(raw) if raw else None
+
+
+@login_required
+def overview(request):
+    """人口概况: figures per community of the street, or per grid of a community, as charts and tables."""
+    forbidden_unless(can_view_registry(request.user))
+    figures = registry_overview(request.user, community_id=_overview_community(request))
+    return render(request, "registry/overview.html", {
+        "overview": figures, "tables": overview_tables(figures), "charts": overview_charts(figures)})
+
+
+def _overview_file(request, write):
+    forbidden_unless(can_view_registry(request.user))
+    file = write(request.user, community_id=_overview_community(request))
+    return FileResponse(io.BytesIO(file.content), as_attachment=True, content_type=file.content_type,
+                        filename=file.filename)
+
+
+@login_required
+def overview_xlsx_download(request):
+    return _overview_file(request, overview_xlsx)
+
+
+@login_required
+def overview_docx_download(request):
+    return _overview_file(request, overview_docx)
 
 
 @login_required
