@@ -73,7 +73,8 @@ def parse_args():
 
 
 def log(message):
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    # UTC: Django, once set up, switches the process's local time to the project's TIME_ZONE mid-run.
+    print(f"[{time.strftime('%H:%M:%S', time.gmtime())} UTC] {message}", file=sys.stderr, flush=True)
 
 
 def setup(url, media=None):
