@@ -3,41 +3,36 @@ whatever the language of the page they were asked from, and show the tables of t
 They hold counts only, no person's data, so unlike the exports of names they are not audited."""
 
 import io
-from dataclasses import dataclass
 
 import xlsxwriter
 from django.utils import translation
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Mm
+
+from shequ.core.documents import (
+    DOCX,
+    XLSX,
+    DocumentFile,
+    a4_document,
+    cell_text,
+    docx_bytes,
+    headed_table,
+    paragraph,
+)
 
 from .overview import overview_tables, registry_overview
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MISSING = "—"  # a sensitive kind the actor may not see in that unit
-FONT = "宋体"
-
-
-@dataclass
-class OverviewFile:
-    content: bytes
-    filename: str
-    content_type: str
 
 
 def overview_xlsx(actor, *, community_id=None):
     overview, tables = _report(actor, community_id)
-    return OverviewFile(_write_xlsx(overview, tables), _filename(overview, "xlsx"), XLSX)
+    return DocumentFile(_write_xlsx(overview, tables), _filename(overview, "xlsx"), XLSX)
 
 
 def overview_docx(actor, *, community_id=None):
     overview, tables = _report(actor, community_id)
-    return OverviewFile(_write_docx(overview, tables), _filename(overview, "docx"), DOCX)
+    return DocumentFile(_write_docx(overview, tables), _filename(overview, "docx"), DOCX)
 
 
 def _report(actor, community_id):
@@ -121,77 +116,23 @@ def _xlsx_formats(workbook):
 # --- docx: A4 landscape, the title, scope and date, then the tables one under the other ---------------------
 
 def _write_docx(overview, tables):
-    document = Document()
-    _a4_landscape(document.sections[0])
-    _use_font(document.styles["Normal"].element, FONT)
-    document.styles["Normal"].font.size = Pt(10.5)
-    _paragraph(document, "人口概况", size=18, bold=True, center=True)
-    _paragraph(document, _subtitle(overview), center=True)
+    document = a4_document(landscape=True)
+    paragraph(document, "人口概况", size=18, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    paragraph(document, _subtitle(overview), align=WD_ALIGN_PARAGRAPH.CENTER)
     for table in tables:
-        _paragraph(document, table.title, size=12, bold=True)
+        paragraph(document, table.title, size=12, bold=True)
         _docx_table(document, overview, table)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def _a4_landscape(section):
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Mm(297), Mm(210)
-    section.left_margin = section.right_margin = Mm(15)
-    section.top_margin = section.bottom_margin = Mm(15)
-
-
-def _use_font(element, name):
-    """Word takes Chinese characters from the East Asian font, which python-docx's font.name does not set."""
-    fonts = element.get_or_add_rPr().get_or_add_rFonts()
-    for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia"):
-        fonts.set(qn(attribute), name)
-
-
-def _paragraph(document, text, *, size=None, bold=False, center=False):
-    paragraph = document.add_paragraph()
-    run = paragraph.add_run(text)
-    run.bold = bold
-    if size:
-        run.font.size = Pt(size)
-    if center:
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    return paragraph
+    return docx_bytes(document)
 
 
 def _docx_table(document, overview, table):
-    rows = [(name, values, is_total) for name, values, is_total in _lines(overview, [table])]
-    grid = document.add_table(rows=1 + len(rows), cols=1 + len(table.columns))
-    grid.style = "Table Grid"
-    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-    grid.autofit = False
-    _repeat_as_header(grid.rows[0])
-    for col, text in enumerate([_unit_header(overview), *table.columns]):
-        _cell(grid.cell(0, col), text, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    for row, (name, values, is_total) in enumerate(rows, start=1):
-        _cell(grid.cell(row, 0), name, bold=is_total)
-        for col, value in enumerate(values, start=1):
-            _cell(grid.cell(row, col), MISSING if value is None else f"{value:,}", bold=is_total,
-                  align=WD_ALIGN_PARAGRAPH.CENTER if value is None else WD_ALIGN_PARAGRAPH.RIGHT)
+    rows = list(_lines(overview, [table]))
     # The page is 267 mm wide inside its margins: the names get 40, the figures share the rest, 28 at most.
     figure_width = Mm(min(28, 227 // len(table.columns)))
-    for col, column in enumerate(grid.columns):
-        column.width = Mm(40) if col == 0 else figure_width  # the grid, which WPS and LibreOffice lay out by
-        for cell in column.cells:
-            cell.width = column.width  # and each cell, which Word does
-
-
-def _repeat_as_header(row):
-    """The header row is repeated on every page a long table (a street's communities) runs over."""
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(header)
-
-
-def _cell(cell, text, *, bold=False, align=WD_ALIGN_PARAGRAPH.LEFT):
-    paragraph = cell.paragraphs[0]
-    paragraph.alignment = align
-    run = paragraph.add_run(text)
-    run.bold = bold
-    run.font.size = Pt(9)
+    grid = headed_table(document, labels=[_unit_header(overview), *table.columns],
+                        widths=[Mm(40)] + [figure_width] * len(table.columns), rows=len(rows))
+    for row, (name, values, is_total) in enumerate(rows, start=1):
+        cell_text(grid.cell(row, 0), name, bold=is_total)
+        for col, value in enumerate(values, start=1):
+            cell_text(grid.cell(row, col), MISSING if value is None else f"{value:,}", bold=is_total,
+                      align=WD_ALIGN_PARAGRAPH.CENTER if value is None else WD_ALIGN_PARAGRAPH.RIGHT)

@@ -38,6 +38,7 @@ from .forms import (
     tag_detail_fields,
     tag_detail_text,
 )
+from .household_card import household_card_docx
 from .models import ExportJob, ExportKind
 from .overview import overview_charts, overview_tables, registry_overview
 from .overview_files import overview_docx, overview_xlsx
@@ -90,11 +91,14 @@ def overview(request):
         "overview": figures, "tables": overview_tables(figures), "charts": overview_charts(figures)})
 
 
-def _overview_file(request, write):
-    forbidden_unless(can_view_registry(request.user))
-    file = write(request.user, community_id=_overview_community(request))
+def _file_response(file):
     return FileResponse(io.BytesIO(file.content), as_attachment=True, content_type=file.content_type,
                         filename=file.filename)
+
+
+def _overview_file(request, write):
+    forbidden_unless(can_view_registry(request.user))
+    return _file_response(write(request.user, community_id=_overview_community(request)))
 
 
 @login_required
@@ -117,6 +121,13 @@ def resident_detail(request, resident_id):
 def household_detail(request, household_id):
     forbidden_unless(can_view_registry(request.user))
     return _household_page(request, household_id)
+
+
+@login_required
+def household_card_download(request, household_id):
+    """户卡: the household's card as a Word document to print, ID numbers and phones masked."""
+    forbidden_unless(can_view_registry(request.user))
+    return _file_response(household_card_docx(actor=request.user, household_id=household_id))
 
 
 def _reveal(request, form, context, reveal):

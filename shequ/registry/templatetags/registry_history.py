@@ -49,6 +49,8 @@ def history_lines(event):
         return [_choice(TagKind, details.get("kind", ""))]
     if event.verb == "tag_reveal":
         return [f"查看“{_choice(TagKind, details.get('kind', ''))}”详情，原因：{details.get('reason', '')}"]
+    if event.verb == "export" and details.get("kind") == "household_card":
+        return ["打印户卡（Word）"]
     if event.verb == "resident_transfer":
         moved = details.get("household", {})
         return [f"户 {moved.get('from')} → 户 {moved.get('to')}，关系：{_choice(Relation, details.get('relation', ''))}"]
