@@ -23,7 +23,7 @@ from shequ.core.documents import (
 )
 
 from . import selectors
-from .choices import Relation, ResidentStatus
+from .choices import ResidentStatus
 
 EMPTY = "—"
 FACT_SIZE = 10.5  # the household's fields in the body's size; the tables of people in 9 pt, to fit the page
@@ -39,7 +39,7 @@ VISIT_ROW_HEIGHT = Mm(12)
 def household_card_docx(*, actor, household_id):
     """The card of a household the actor may see (NotFound otherwise, like the household's page)."""
     household = selectors.household_card_get(actor, household_id)
-    members = _in_card_order(household.members.all())
+    members = list(household.members.all())  # in the order of the household page (selectors)
     with translation.override("zh-hans"):
         content = _write_card(actor, household, members)
     # The rule of the list's exports (exports.py): every file that names people is audited as "export", masked
@@ -85,11 +85,6 @@ def _write_facts(document, household):
         for position, (label, value) in enumerate(pairs):
             cell_text(grid.cell(index, 2 * position), label, bold=True, size=FACT_SIZE)
             cell_text(grid.cell(index, 2 * position + 1), value, size=FACT_SIZE)
-
-
-def _in_card_order(members):
-    """Members present first, then those moved out or deceased; the head first in each, then as registered."""
-    return sorted(members, key=lambda m: (m.status != ResidentStatus.PRESENT, m.relation != Relation.HEAD, m.id))
 
 
 def _member_values(actor, member):

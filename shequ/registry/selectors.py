@@ -4,7 +4,7 @@ from functools import lru_cache
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Prefetch
+from django.db.models import Case, Prefetch, Value, When
 
 from shequ.audit.models import AuditEvent
 from shequ.core.errors import NotFound
@@ -265,14 +265,19 @@ def household_queryset(actor):
     return scope_filter(Household.objects.all(), reader_scope(actor), grid_field="grid_id")
 
 
+# Members in register first, then those moved out or deceased; the head first in each, then as registered.
+_MEMBER_ORDER = (Case(When(status=ResidentStatus.PRESENT, then=Value(0)), default=Value(1)),
+                 Case(When(relation=Relation.HEAD, then=Value(0)), default=Value(1)), "id")
+
+
 def household_get(actor, household_id):
-    return _household_get(actor, household_id, members=Resident.objects.order_by("status", "id"))
+    return _household_get(actor, household_id, members=Resident.objects.order_by(*_MEMBER_ORDER))
 
 
 def household_card_get(actor, household_id):
     """A household as its printed card (户卡) reads it: household_get with each member's active tags (which
     visible_tags then narrows to what the actor may see), in three queries whatever the household's size."""
-    return _household_get(actor, household_id, members=Resident.objects.order_by("id").prefetch_related(
+    return _household_get(actor, household_id, members=Resident.objects.order_by(*_MEMBER_ORDER).prefetch_related(
         _active_tags()))
 
 

@@ -39,6 +39,8 @@ def test_language_cookie_switches_the_shell_to_english(world, login):
     assert "Resident registry" in nav
     assert "工作台" not in nav
     assert "居民台账" not in nav
+    # The request's language ends with it: what the thread does next is in the default language again.
+    assert translation.get_language() == settings.LANGUAGE_CODE
 
 
 def test_chinese_is_the_default(world, login):

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from docx import Document
 
 from shequ.accounts.models import Membership, Role, User
@@ -60,12 +60,10 @@ def granted(user):
 
 @pytest.fixture
 def english(worker, login):
-    """The worker's client with the language switch on English. The language middleware leaves the last
-    request's language active on the thread, so Chinese is put back for the tests that follow."""
+    """The worker's client with the language switch on English."""
     client = login(worker)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    yield client
-    translation.deactivate()
+    return client
 
 
 def card_of(client, household):

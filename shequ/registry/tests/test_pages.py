@@ -203,6 +203,22 @@ def test_resident_list_has_the_register_button_for_writers_only(world, worker, l
 
 # --- the household card --------------------------------------------------------------------------------
 
+def test_household_card_lists_members_in_register_first_the_head_first(world, worker, login):
+    household = register(worker, world.a, [
+        person("王丽", male=False, relation="spouse"), person("张建国", relation="head"),
+        person("李秀英", born=date(1950, 1, 1), male=False, relation="parent"),
+        person("张大伟", relation="sibling"), person("张小明", born=date(2010, 3, 4), relation="child"),
+    ])
+    members = {member.name: member for member in household.members.all()}
+    services.resident_record_death(actor=worker, resident=members["李秀英"], died_on=date(2024, 1, 2))
+    services.resident_move_out(actor=worker, resident=members["张大伟"], on=date(2024, 2, 3))
+    html = login(worker).get(reverse("registry:household", args=[household.id])).content.decode()
+    table = html[html.index('class="members-table"'):]
+    shown = sorted(members, key=table.index)
+    # Present (head, then as registered), then those moved out or deceased, as registered.
+    assert shown == ["张建国", "王丽", "张小明", "李秀英", "张大伟"]
+
+
 def test_add_member_from_the_household_card(world, worker, login, family):
     client = login(worker)
     url = reverse("registry:household_add_member", args=[family.id])
