@@ -28,7 +28,7 @@ VERB_LABELS = {
     "household_move_out": "整户迁出",
     "tag_add": "添加标签",
     "tag_end": "结束标签",
-    "tag_reveal": "查看敏感标签详情",
+    "tag_reveal": "查看标签详情",
     "import_upload": "上传导入文件",
     "import_commit": "导入居民",
     "import_cancel": "取消导入",

@@ -140,8 +140,9 @@ def resident_tag_end(request, resident_id: int, tag_id: int):
 
 @router.post("/residents/{resident_id}/tags/{tag_id}/reveal", response=TagRevealOut)
 def resident_tag_reveal(request, resident_id: int, tag_id: int, payload: TagRevealIn):
-    """The details of a sensitive tag (empty everywhere else), for a membership granted sensitive access;
-    to anyone else the tag does not exist (404). Needs a reason; every reveal is in the audit trail."""
+    """A tag's sealed details: all of a sensitive tag's (empty everywhere else; the tag exists only for a
+    membership granted sensitive access, 404 to anyone else), or another tag's in full where its `details`
+    mask a number. Needs a role that reveals and a reason; every reveal is in the audit trail."""
     resident = selectors.resident_get(request.user, resident_id)
     tag = selectors.resident_tag_get(request.user, resident, tag_id)
     details = services.resident_tag_reveal(actor=request.user, tag=tag, reason=payload.reason)

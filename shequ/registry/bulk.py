@@ -34,7 +34,7 @@ from shequ.places.models import Community
 from .choices import SENSITIVE_TAGS, HouseholdStatus, Relation, TagKind
 from .models import Household, NameGram, Resident, ResidentTag
 from .pinyin import name_grams
-from .protection import HOUSEHOLD_PHONE_CONTEXT, protect_id_number, protect_phone, seal_tag_details
+from .protection import HOUSEHOLD_PHONE_CONTEXT, protect_id_number, protect_phone, protect_tag_details
 from .services import household_address
 from .validation import FIELD_LABELS, validate_person
 
@@ -172,11 +172,10 @@ def _person_values(member, household_index, position):
 def _tag(community, resident, tag):
     kind = tag["kind"]
     sensitive = kind in SENSITIVE_TAGS
-    details = {k: str(v) for k, v in (tag.get("details") or {}).items() if v not in (None, "")}
+    shown, sealed = protect_tag_details(
+        {k: str(v) for k, v in (tag.get("details") or {}).items() if v not in (None, "")}, sensitive=sensitive)
     return ResidentTag(community_id=community.id, resident_id=resident.id, kind=kind, sensitive=sensitive,
-                       details={} if sensitive else details,
-                       details_enc=seal_tag_details(details) if sensitive else "",
-                       started_on=tag.get("started_on"))
+                       details=shown, details_enc=sealed, started_on=tag.get("started_on"))
 
 
 def _note(ranges, ids):

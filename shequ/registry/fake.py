@@ -504,8 +504,8 @@ class _People:
         return {"kind": kind, "details": details, "started_on": self._past(8 * 365)}
 
     def _certificate(self):
-        # 残疾人证 numbers embed the holder's ID number; the generator gives a stand-in that does not, so the
-        # plain-text tag details never carry an ID number.
+        # 残疾人证 numbers embed the holder's ID number; the generator gives a stand-in of ten digits, which the
+        # stored tag masks like any number in its details (protection.protect_tag_details).
         return f"{self.rng.randrange(10**8):08d}{self.rng.randint(1, 7)}{self.rng.randint(1, 4)}"
 
     def _past(self, days):

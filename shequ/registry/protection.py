@@ -1,6 +1,7 @@
 """Sensitive values in and out of the database: encrypted token, keyed hashes, masked copy."""
 
 import json
+import re
 
 from shequ.core.crypto import FieldCipher
 from shequ.core.identity import mask_id_number, mask_phone
@@ -64,6 +65,30 @@ def reveal_id_number(resident):
 
 def reveal_phone(resident):
     return cipher().decrypt(resident.phone_enc, context=PHONE_CONTEXT) if resident.phone_enc else ""
+
+
+# A number typed into a tag's free text: seven digits or more in a row (a phone, an ID number with its X, a
+# certificate that embeds one, a landline's local part), or a mobile written 3-4-4 with spaces or hyphens.
+# Dates (2024-01-02) have at most four digits in a row and stay as they are.
+_NUMBER_IN_TEXT = re.compile(r"\d{7,}(?:[Xx]\d*)?|1\d{2}[ -]\d{4}[ -]\d{4}")
+
+
+def mask_numbers(text):
+    """The text with every number in it masked as lists mask ID numbers and mobiles (first 3 and last 4 kept):
+    "子女 13812345678" → "子女 138****5678"."""
+    return _NUMBER_IN_TEXT.sub(lambda match: mask_id_number(re.sub(r"[ -]", "", match.group())), text)
+
+
+def protect_tag_details(details, *, sensitive):
+    """(the details a tag shows, the details it keeps sealed). A sensitive tag shows none. Another shows its
+    text with every number masked (an emergency contact's phone, a certificate embedding an ID number), and
+    keeps the whole text sealed when that hid something, to be revealed with a reason like a phone."""
+    if not details:
+        return {}, ""
+    if sensitive:
+        return {}, seal_tag_details(details)
+    shown = {key: mask_numbers(value) for key, value in details.items()}
+    return shown, seal_tag_details(details) if shown != details else ""
 
 
 def seal_tag_details(details):

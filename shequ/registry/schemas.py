@@ -50,7 +50,8 @@ class ResidentPageOut(Schema):
 
 
 class TagOut(Schema):
-    """details of a sensitive tag are always empty here; reveal them with POST …/tags/{id}/reveal."""
+    """details of a sensitive tag are always empty here, and numbers in another tag's details are masked
+    (138****5678); reveal either with POST …/tags/{id}/reveal."""
 
     id: int
     kind: str

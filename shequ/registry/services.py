@@ -20,9 +20,9 @@ from .protection import (
     open_tag_details,
     protect_id_number,
     protect_phone,
+    protect_tag_details,
     reveal_id_number,
     reveal_phone,
-    seal_tag_details,
 )
 from .validation import FIELD_LABELS, validate_person
 
@@ -370,17 +370,20 @@ def resident_reveal(*, actor, resident, field, reason):
 
 @transaction.atomic
 def resident_tag_reveal(*, actor, tag, reason):
-    """Open the details of a sensitive tag ({field: text}), which are kept only encrypted and shown nowhere
-    else. Needs the sensitive-access grant and a reason; the reveal is audited on the resident."""
+    """Open the sealed details of a tag ({field: text}): all of a sensitive tag's, which are shown nowhere else
+    (needs the sensitive-access grant), or another tag's with the numbers its card masks. Needs a role that
+    reveals and a reason; the reveal is audited on the resident."""
     resident = tag.resident
-    if not (can_reveal(actor, resident) and can_view_sensitive(actor, resident.community_id)):
+    if tag.sensitive and not can_view_sensitive(actor, resident.community_id):
         raise Forbidden("您没有敏感人群信息的权限")
-    if not tag.sensitive:
-        raise ApplicationError("该标签不是敏感信息，详情已直接显示")
+    if not can_reveal(actor, resident):
+        raise Forbidden("您无权查看完整信息")
+    if not tag.details_enc:
+        raise ApplicationError("该标签没有隐藏的详情，已直接显示")
     reason = _reveal_reason(reason)
     details = open_tag_details(tag.details_enc)
     audit_record(actor, "tag_reveal", resident, details={"kind": tag.kind, "tag": tag.id, "reason": reason},
-                 sensitive=True)
+                 sensitive=tag.sensitive)
     return details
 
 
@@ -393,11 +396,11 @@ def resident_tag_add(*, actor, resident, kind, details=None, started_on=None):
         raise Forbidden("您没有敏感人群信息的权限")
     if ResidentTag.objects.filter(resident=resident, kind=kind, active=True).exists():
         raise ApplicationError("该居民已有此类标签", code="duplicate")
-    details = {k: str(v) for k, v in (details or {}).items() if v not in (None, "")}
+    shown, sealed = protect_tag_details({k: str(v) for k, v in (details or {}).items() if v not in (None, "")},
+                                        sensitive=sensitive)
     tag = ResidentTag.objects.create(
         community_id=resident.community_id, resident=resident, kind=kind, sensitive=sensitive,
-        details={} if sensitive else details, details_enc=seal_tag_details(details) if sensitive else "",
-        started_on=started_on,
+        details=shown, details_enc=sealed, started_on=started_on,
     )
     audit_record(actor, "tag_add", resident, details={"kind": kind}, sensitive=sensitive)
     return tag

@@ -154,7 +154,7 @@ def resident_reveal(request, resident_id):
 @require_POST
 @login_required
 def resident_tag_reveal(request, resident_id, tag_id):
-    """A sensitive tag's details in place of the reveal form; without the grant the tag is not found."""
+    """A tag's sealed details in place of the reveal form (a sensitive tag without the grant is not found)."""
     resident = selectors.resident_get(request.user, resident_id)
     tag = selectors.resident_tag_get(request.user, resident, tag_id)
     return _reveal(request, TagRevealForm(request.POST), {"resident": resident, "tag": tag},

@@ -448,8 +448,25 @@ def test_sensitive_tag_details_are_revealed_with_a_reason_and_audited(login, hea
     assert (event.actor, event.target_id, event.source) == (head, str(resident.id), "web")
     assert event.details == {"kind": "health", "tag": tag.id, "reason": "入户走访前了解病情"}
     card = client.get(reverse("registry:resident", args=[resident.id])).content.decode()
-    assert "查看敏感标签详情" in card and "查看“健康状况（含严重精神障碍）”详情，原因：入户走访前了解病情" in card
+    assert "查看标签详情" in card and "查看“健康状况（含严重精神障碍）”详情，原因：入户走访前了解病情" in card
     assert "高血压" not in card
+
+
+def test_a_phone_in_a_tag_is_masked_on_the_card_and_revealed_with_a_reason(world, worker, login, family):
+    resident = family.members.get(name="张建国")
+    tag = services.resident_tag_add(actor=worker, resident=resident, kind="empty_nest",
+                                    details={"contact": "女儿 13612345678"})
+    client = login(worker)
+    card = client.get(reverse("registry:resident", args=[resident.id])).content.decode()
+    url = reverse("registry:tag_reveal", args=[resident.id, tag.id])
+    assert "女儿 136****5678" in card and "13612345678" not in card and f'hx-post="{url}"' in card
+    html = client.post(url, {"reason": "联系家属"}).content.decode()
+    assert "紧急联系人：女儿 13612345678" in html and "已记录查看" in html
+    event = AuditEvent.objects.get(verb="tag_reveal")
+    assert (event.actor, event.sensitive, event.details["reason"]) == (worker, False, "联系家属")
+    # A street administrator reads the card, masked, with nothing to reveal it by.
+    card = login(world.user(Role.STREET_ADMIN)).get(reverse("registry:resident", args=[resident.id])).content.decode()
+    assert "女儿 136****5678" in card and url not in card
 
 
 def test_without_the_grant_a_sensitive_tag_is_not_there(world, worker, login, health_tag):

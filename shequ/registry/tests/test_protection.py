@@ -15,11 +15,13 @@ from shequ.core.crypto import FieldCipher, generate_key
 from shequ.core.errors import ApplicationError, Forbidden
 from shequ.registry import selectors, services
 from shequ.registry.models import Household, Resident
+from shequ.registry.protection import mask_numbers
 
 from .helpers import person, register
 
 PHONE = "13912345678"
 HOUSE_PHONE = "010-65001111"
+CONTACT_PHONE = "13712340000"
 
 
 @pytest.fixture
@@ -29,6 +31,17 @@ def family(world):
                          phone=HOUSE_PHONE)
     head = household.members.get(name="张建国")
     return worker, household, head
+
+
+def add_numbered_tags(worker, head):
+    """An emergency contact's phone, written 3-4-4, and a disability certificate that embeds the ID number:
+    numbers typed into a tag's free text. Returns the ID number."""
+    id_number = services.resident_reveal(actor=worker, resident=head, field="id_number", reason="核对身份")
+    services.resident_tag_add(actor=worker, resident=head, kind="empty_nest",
+                              details={"contact": f"子女 {CONTACT_PHONE[:3]}-{CONTACT_PHONE[3:7]}-{CONTACT_PHONE[7:]}"})
+    services.resident_tag_add(actor=worker, resident=head, kind="disabled",
+                              details={"certificate": f"{id_number}11", "grade": "二级"})
+    return id_number
 
 
 
@@ -46,10 +59,11 @@ def _all_text_in_database():
 
 def test_database_holds_no_plain_id_number_or_phone(family):
     worker, household, head = family
-    id_number = services.resident_reveal(actor=worker, resident=head, field="id_number", reason="核对身份")
+    id_number = add_numbered_tags(worker, head)
     everything = _all_text_in_database()
     assert id_number not in everything
     assert PHONE not in everything
+    assert CONTACT_PHONE not in everything and CONTACT_PHONE[3:7] + "-" + CONTACT_PHONE[7:] not in everything
     assert "65001111" not in everything
     assert head.id_number_enc.startswith("v1.")
 
@@ -57,7 +71,7 @@ def test_database_holds_no_plain_id_number_or_phone(family):
 @pytest.mark.django_db(transaction=True)  # committed, so the file copy sees it
 def test_sqlite_file_bytes_hold_no_plain_values(family, tmp_path):
     worker, household, head = family
-    id_number = services.resident_reveal(actor=worker, resident=head, field="id_number", reason="核对身份")
+    id_number = add_numbered_tags(worker, head)
     if connection.vendor != "sqlite":
         # PostgreSQL keeps its files elsewhere; the table scan above covers it. Check the server says so.
         assert connection.vendor == "postgresql"
@@ -69,9 +83,44 @@ def test_sqlite_file_bytes_hold_no_plain_values(family, tmp_path):
     target.close()
     data = Path(copy).read_bytes()
     assert len(data) > 10_000
-    for secret in (id_number, PHONE, "65001111"):
+    for secret in (id_number, PHONE, "65001111", CONTACT_PHONE[3:7] + "-" + CONTACT_PHONE[7:]):
         assert secret.encode() not in data
         assert secret.encode("utf-16-le") not in data
+
+
+def test_numbers_in_tag_details_are_masked_and_revealed_with_a_reason(family, world):
+    worker, household, head = family
+    id_number = add_numbered_tags(worker, head)
+    tags = {tag.kind: tag for tag in head.tags.all()}
+    assert tags["empty_nest"].details == {"contact": "子女 137****0000"}
+    assert tags["disabled"].details == {"certificate": f"{id_number[:3]}{'*' * 13}{id_number[-2:]}11",
+                                        "grade": "二级"}
+    before = AuditEvent.objects.count()
+    assert services.resident_tag_reveal(actor=worker, tag=tags["disabled"], reason="办理补贴") == {
+        "certificate": f"{id_number}11", "grade": "二级"}
+    event = AuditEvent.objects.order_by("-id").first()
+    assert AuditEvent.objects.count() == before + 1
+    assert (event.verb, event.sensitive, event.details["reason"]) == ("tag_reveal", False, "办理补贴")
+    with pytest.raises(Forbidden):  # a street administrator reads the registry but reveals nothing
+        services.resident_tag_reveal(actor=world.user(Role.STREET_ADMIN), tag=tags["empty_nest"], reason="核对")
+    plain = services.resident_tag_add(actor=worker, resident=head, kind="dibao",
+                                      details={"certificate": "京低保093941", "start": "2024-01-02"})
+    assert plain.details == {"certificate": "京低保093941", "start": "2024-01-02"} and plain.details_enc == ""
+    with pytest.raises(ApplicationError):  # nothing hidden, nothing to reveal
+        services.resident_tag_reveal(actor=worker, tag=plain, reason="核对")
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("子女 13812345678", "子女 138****5678"),
+    ("138 1234 5678（女儿）", "138****5678（女儿）"),
+    ("11010519491231002X11", "110*************2X11"),
+    ("11010519491231002x", "110***********002x"),
+    ("010-65001111", "010-650*1111"),
+    ("2024-01-02 至 2025-01-01", "2024-01-02 至 2025-01-01"),
+    ("京低保093941", "京低保093941"),
+])
+def test_mask_numbers(typed, shown):
+    assert mask_numbers(typed) == shown
 
 
 def test_lists_show_masked_values(family):
