@@ -69,6 +69,12 @@ def test_demo_residents_have_valid_ids_and_no_plain_text_in_the_database():
     everything = table_text(Resident, Household, ResidentTag, AuditEvent)
     assert not set(re.findall(r"\d{17}[\dX]", everything)) & set(plain_ids.values())
     assert not set(re.findall(r"1[3-9]\d{9}", everything)) & plain_phones
+    # The phones of the emergency contacts in the demo's 空巢 and 独居 tags are only sealed, shown masked.
+    sealed = [open_tag_details(tag.details_enc) for tag in ResidentTag.objects.filter(sensitive=False)
+              .exclude(details_enc="")]
+    contact_phones = {phone for details in sealed for phone in re.findall(r"1[3-9]\d{9}", details.get("contact", ""))}
+    assert len(contact_phones) > 10
+    assert not set(re.findall(r"1[3-9]\d{9}", everything)) & contact_phones
 
 
 @pytest.mark.django_db
