@@ -90,7 +90,8 @@ def resident_correct(request, resident_id: int, payload: PersonPatch):
 
 @router.post("/residents/{resident_id}/reveal", response=RevealOut)
 def resident_reveal(request, resident_id: int, payload: RevealIn):
-    """Full ID number or phone. Needs a reason; every reveal is in the audit trail."""
+    """Full ID number, phone, or notes (`field`: id_number, phone, notes; the notes with the numbers their
+    masked copy hides). Needs a reason; every reveal is in the audit trail."""
     resident = selectors.resident_get(request.user, resident_id)
     value = services.resident_reveal(actor=request.user, resident=resident, field=payload.field,
                                      reason=payload.reason)

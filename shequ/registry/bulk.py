@@ -34,7 +34,13 @@ from shequ.places.models import Community
 from .choices import SENSITIVE_TAGS, HouseholdStatus, Relation, TagKind
 from .models import Household, NameGram, Resident, ResidentTag
 from .pinyin import name_grams
-from .protection import HOUSEHOLD_PHONE_CONTEXT, protect_id_number, protect_phone, protect_tag_details
+from .protection import (
+    HOUSEHOLD_PHONE_CONTEXT,
+    protect_id_number,
+    protect_notes,
+    protect_phone,
+    protect_tag_details,
+)
 from .services import household_address
 from .validation import FIELD_LABELS, validate_person
 
@@ -163,6 +169,8 @@ def _person_values(member, household_index, position):
     values.setdefault("relation", Relation.HEAD if position == 0 else Relation.OTHER_RELATIVE)
     plain = {k: v for k, v in values.items() if k in _RESIDENT_FIELDS}
     record = plain | protect_id_number(values.get("id_number", "")) | protect_phone(values.get("phone", ""))
+    if values.get("notes"):
+        record |= protect_notes(values["notes"])
     for tag in member.get("tags") or ():
         if tag["kind"] not in _TAG_KINDS:
             raise ApplicationError(f"未知的重点人群类别：{tag['kind']}", details={"tags": ["未知类别"]})

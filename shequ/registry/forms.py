@@ -62,7 +62,8 @@ class ResidentSearchForm(forms.Form):
 
 
 class RevealForm(forms.Form):
-    field = forms.ChoiceField(choices=[("id_number", "身份证号"), ("phone", "手机号")], widget=forms.HiddenInput)
+    field = forms.ChoiceField(choices=[("id_number", "身份证号"), ("phone", "手机号"), ("notes", "备注")],
+                              widget=forms.HiddenInput)
     reason = forms.CharField(label="查看原因", max_length=200, min_length=2,
                              error_messages={"required": "请填写查看原因", "min_length": "查看原因至少2个字"},
                              widget=forms.TextInput(attrs={"placeholder": "如：办理高龄津贴核对身份"}))
@@ -307,7 +308,8 @@ class CorrectForm(forms.Form):
     employment = PersonForm.base_fields["employment"]
     marital_status = PersonForm.base_fields["marital_status"]
     moved_in_on = forms.DateField(label="迁入日期", required=False, widget=_date_input())
-    notes = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                            help_text="备注中的号码显示为遮蔽形式；不改动备注则原号码保留")
     reason = forms.CharField(label="更正原因", max_length=200, required=False,
                              widget=forms.TextInput(attrs={"placeholder": "如：户口本核对"}))
 

@@ -61,7 +61,7 @@ from .choices import HouseholdStatus, HouseholdType, Housing, Relation, Resident
 from .models import SEARCHED_MODELS, DuplicatePolicy, Household, ImportJob, ImportStatus, NameGram, Resident
 from .permissions import IMPORTER_ROLES, can_import_into
 from .pinyin import SQLITE_NAME_GRAMS, name_grams
-from .protection import id_number_hash, protect_id_number, protect_phone
+from .protection import id_number_hash, protect_id_number, protect_notes, protect_phone
 from .reading import parallel_min_rows, read_in_child
 from .roster import (
     BUILDING_SUFFIXES,
@@ -930,7 +930,7 @@ RESIDENT_COLUMNS = [
     "name_initials", "sex", "birth_date", "ethnicity", "id_number_enc", "id_number_hash", "id_tail4_hash",
     "id_tail6_hash", "id_number_masked", "phone_enc", "phone_hash", "phone_tail4_hash", "phone_masked", "relation",
     "residence_status", "floating_registered_on", "floating_expires_on", "political_status", "education",
-    "employment", "marital_status", "status", "moved_in_on", "notes", "created_at", "updated_at",
+    "employment", "marital_status", "status", "moved_in_on", "notes", "notes_enc", "created_at", "updated_at",
 ]
 HOUSEHOLD_COLUMNS = [
     "id", "community_id", "number", "estate_id", "building_id", "entrance_id", "room", "address", "household_type",
@@ -940,7 +940,7 @@ HOUSEHOLD_COLUMNS = [
 # Fields an update from a roster row may change; the rest (household, status, dates of events) stay.
 UPDATABLE = ["name", "name_pinyin", "name_initials", "ethnicity", "relation", "residence_status",
              "political_status", "education", "employment", "marital_status", "moved_in_on",
-             "floating_registered_on", "floating_expires_on", "notes", "phone_enc", "phone_hash",
+             "floating_registered_on", "floating_expires_on", "notes", "notes_enc", "phone_enc", "phone_hash",
              "phone_tail4_hash", "phone_masked"]
 _DATE_FIELDS = ("birth_date", "moved_in_on", "floating_registered_on", "floating_expires_on")
 GRAM_COLUMNS = ["gram", "community_id", "resident_id"]
@@ -1229,6 +1229,8 @@ class _Importer:
         record.update(values)
         record.update(protected)
         record.update(phone)
+        if record["notes"]:
+            record.update(protect_notes(record["notes"]))
         record["relation"] = values.get("relation", "")
         record["name_pinyin"] = record["name_pinyin"][:120]
         record["name_initials"] = record["name_initials"][:50]
@@ -1449,13 +1451,15 @@ class _Importer:
                          "floating_expires_on", "notes", "relation"):
                 if name in values:
                     new[name] = values[name]
+            if "notes" in values:
+                new.update(protect_notes(values["notes"]))
             if row.ethnicity_given and "ethnicity" in values:
                 new["ethnicity"] = values["ethnicity"]
             phone = dict(zip(_PHONE_COLUMNS, _PHONE_OF_RECORD(row.record), strict=True))
             if phone["phone_hash"]:
                 new.update(phone)
             changes = {name: {"from": _plain(old[name]), "to": _plain(new[name])} for name in UPDATABLE
-                       if not name.startswith("phone_") and old[name] != new[name]
+                       if not name.startswith("phone_") and name != "notes_enc" and old[name] != new[name]
                        and not (old[name] in (None, "") and new[name] in (None, ""))}
             if old["phone_hash"] != new["phone_hash"]:
                 changes["phone"] = {"from": old["phone_masked"], "to": new["phone_masked"]}

@@ -106,7 +106,8 @@ class Resident(CommunityOwned):
     moved_in_on = models.DateField("迁入日期", null=True, blank=True)
     moved_out_on = models.DateField("迁出日期", null=True, blank=True)
     died_on = models.DateField("死亡日期", null=True, blank=True)
-    notes = models.TextField("备注", blank=True)
+    notes = models.TextField("备注", blank=True)  # numbers in it masked; the whole text in notes_enc
+    notes_enc = models.TextField(blank=True)
 
     class Meta:
         verbose_name = "居民"

@@ -10,6 +10,7 @@ ID_CONTEXT = "resident.id_number"
 PHONE_CONTEXT = "resident.phone"
 HOUSEHOLD_PHONE_CONTEXT = "household.phone"
 TAG_CONTEXT = "resident_tag.details"
+NOTES_CONTEXT = "resident.notes"
 
 
 def cipher():
@@ -77,6 +78,17 @@ def mask_numbers(text):
     """The text with every number in it masked as lists mask ID numbers and mobiles (first 3 and last 4 kept):
     "子女 13812345678" → "子女 138****5678"."""
     return _NUMBER_IN_TEXT.sub(lambda match: mask_id_number(re.sub(r"[ -]", "", match.group())), text)
+
+
+def protect_notes(notes):
+    """A resident's notes as stored: numbers masked in what the card and lists show, the whole text sealed when
+    that hid something (a relative's phone typed into 备注), to be revealed with a reason like a phone."""
+    shown = mask_numbers(notes) if notes else ""
+    return {"notes": shown, "notes_enc": cipher().encrypt(notes, context=NOTES_CONTEXT) if shown != notes else ""}
+
+
+def reveal_notes(resident):
+    return cipher().decrypt(resident.notes_enc, context=NOTES_CONTEXT) if resident.notes_enc else resident.notes
 
 
 def protect_tag_details(details, *, sensitive):

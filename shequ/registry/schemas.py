@@ -37,7 +37,7 @@ class PersonPatch(PersonIn):
 _NOT_SHOWN = {"id_number_enc", "phone_enc", "household_number", "household_address", "grid_name"}
 ResidentOut = create_model(
     "ResidentOut", __base__=Schema,
-    __doc__="ID number and phone are masked; reveal them with POST …/reveal and a reason.",
+    __doc__="ID number and phone are masked, and numbers in the notes; reveal them with POST …/reveal and a reason.",
     **{f.name: (f.type, ...) for f in fields(ResidentRow) if f.name not in _NOT_SHOWN},
 )
 

@@ -19,9 +19,11 @@ from .protection import (
     id_number_hash,
     open_tag_details,
     protect_id_number,
+    protect_notes,
     protect_phone,
     protect_tag_details,
     reveal_id_number,
+    reveal_notes,
     reveal_phone,
 )
 from .validation import FIELD_LABELS, validate_person
@@ -138,7 +140,8 @@ def _check_id_unique(values, *, household, exclude_id=None):
 
 def _model_values(values):
     plain = {k: v for k, v in values.items() if k not in SENSITIVE_FIELDS and k != "id_converted_from_15"}
-    return plain | protect_id_number(values.get("id_number", "")) | protect_phone(values.get("phone", ""))
+    notes = protect_notes(values["notes"]) if "notes" in values else {}
+    return plain | protect_id_number(values.get("id_number", "")) | protect_phone(values.get("phone", "")) | notes
 
 
 def write_name_grams(resident):
@@ -186,6 +189,8 @@ def resident_correct(*, actor, resident, data, reason=""):
     if not can_edit_household(actor, resident.household):
         raise Forbidden("您无权修改该居民信息")
     snapshot = _editable_snapshot(resident)
+    if data.get("notes") == resident.notes:  # the card's masked notes sent back untouched: the sealed ones stay
+        data = {k: v for k, v in data.items() if k != "notes"}
     if data.get("id_number"):
         # A new ID number decides sex and birth date; the old ones must not contradict it.
         del snapshot["sex"], snapshot["birth_date"]
@@ -195,6 +200,8 @@ def resident_correct(*, actor, resident, data, reason=""):
         raise _invalid(errors)
     _check_id_unique(values, household=resident.household, exclude_id=resident.id)
     new = _model_values(values)
+    if not merged.get("notes"):  # emptied on the form (validation leaves out empty notes)
+        new |= {"notes": "", "notes_enc": ""}
     changes = {}
     for field, value in new.items():
         if field.endswith(("_enc", "_hash")):
@@ -223,6 +230,7 @@ def _editable_snapshot(resident):
         "employment", "marital_status", "moved_in_on", "floating_registered_on", "floating_expires_on", "notes")}
     snapshot["id_number"] = reveal_id_number(resident)
     snapshot["phone"] = reveal_phone(resident)
+    snapshot["notes"] = reveal_notes(resident)
     return snapshot
 
 
@@ -355,15 +363,20 @@ def _reveal_reason(reason):
     return reason
 
 
+_REVEALS = {"id_number": reveal_id_number, "phone": reveal_phone, "notes": reveal_notes}
+
+
 @transaction.atomic
 def resident_reveal(*, actor, resident, field, reason):
-    """Show one full sensitive value. Requires a reason; the reveal itself is audited."""
-    if field not in SENSITIVE_FIELDS:
-        raise ApplicationError("只能查看身份证号或手机号", details={"field": ["无效"]})
+    """Show one full sensitive value: the ID number, the phone, or the notes with the numbers their masked copy
+    hides. Requires a reason; the reveal itself is audited."""
+    reveal = _REVEALS.get(field)
+    if reveal is None:
+        raise ApplicationError("只能查看身份证号、手机号或备注", details={"field": ["无效"]})
     reason = _reveal_reason(reason)
     if not can_reveal(actor, resident):
         raise Forbidden("您无权查看该居民的完整信息")
-    value = reveal_id_number(resident) if field == "id_number" else reveal_phone(resident)
+    value = reveal(resident)
     audit_record(actor, "reveal", resident, details={"field": field, "reason": reason})
     return value
 

@@ -143,7 +143,7 @@ def _reveal(request, form, context, reveal):
 @require_POST
 @login_required
 def resident_reveal(request, resident_id):
-    """The full ID number or phone in place of the masked one."""
+    """The full ID number, phone or notes in place of the masked one."""
     resident = selectors.resident_get(request.user, resident_id)
     form = RevealForm(request.POST)
     return _reveal(request, form, {"resident": resident, "field": request.POST.get("field")},

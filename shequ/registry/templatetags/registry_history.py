@@ -10,7 +10,7 @@ from ..models import Household, Resident
 
 register = template.Library()
 
-REVEALED = {"id_number": "身份证号", "phone": "手机号"}
+REVEALED = {"id_number": "身份证号", "phone": "手机号", "notes": "备注"}
 
 
 def _field_label(name):

@@ -22,6 +22,7 @@ from shequ.places.models import Building, Community, Entrance
 from shequ.registry import imports
 from shequ.registry.models import Household, ImportJob, ImportStatus, NameGram, Resident
 from shequ.registry.pinyin import name_grams
+from shequ.registry.protection import reveal_notes
 from shequ.registry.roster import column_letter, parse_address
 from shequ.registry.selectors import resident_list
 
@@ -360,6 +361,25 @@ def test_duplicates_reported_or_updated_by_choice(world, head):
     assert change["resident"] == old.id and change["changes"]["name"] == {"from": "钱一", "to": "钱壹"}
     assert change["changes"]["phone"] == {"from": "138****0001", "to": "138****0002"}
     assert old_number not in str(event.details)
+
+
+def test_numbers_in_the_notes_column_are_masked_and_sealed_on_create_and_update(world, head):
+    number = new_id()
+    data = xlsx([["户号", "姓名", "与户主关系", "身份证号", "住址", "备注"],
+                 ["1", "郑一", "户主", number, ADDRESS, "女儿 13612345678"]])
+    commit(head, upload(head, world.a, data))
+    resident = Resident.objects.get(name="郑一")
+    assert resident.notes == "女儿 136****5678" and reveal_notes(resident) == "女儿 13612345678"
+
+    data = xlsx([["户号", "姓名", "与户主关系", "身份证号", "住址", "备注"],
+                 ["1", "郑一", "户主", number, ADDRESS, "儿子 13798765432"]])
+    job = commit(head, upload(head, world.a, data), policy="update")
+    resident.refresh_from_db()
+    assert resident.notes == "儿子 137****5432" and reveal_notes(resident) == "儿子 13798765432"
+    event = AuditEvent.objects.filter(verb="import_commit").latest("id")
+    assert event.details["updated_changes"][0]["changes"] == {
+        "notes": {"from": "女儿 136****5678", "to": "儿子 137****5432"}}
+    assert "13798765432" not in str(job.problems) + str(event.details)
 
 
 def services_reveal(resident):

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
+from django.urls import reverse
 
 from shequ.accounts.models import Role
 from shequ.audit.models import AuditEvent
@@ -15,7 +16,7 @@ from shequ.core.crypto import FieldCipher, generate_key
 from shequ.core.errors import ApplicationError, Forbidden
 from shequ.registry import selectors, services
 from shequ.registry.models import Household, Resident
-from shequ.registry.protection import mask_numbers
+from shequ.registry.protection import mask_numbers, reveal_notes
 
 from .helpers import person, register
 
@@ -108,6 +109,27 @@ def test_numbers_in_tag_details_are_masked_and_revealed_with_a_reason(family, wo
     assert plain.details == {"certificate": "京低保093941", "start": "2024-01-02"} and plain.details_enc == ""
     with pytest.raises(ApplicationError):  # nothing hidden, nothing to reveal
         services.resident_tag_reveal(actor=worker, tag=plain, reason="核对")
+
+
+def test_numbers_in_notes_are_masked_sealed_kept_through_a_correction_and_revealed(family, world, login):
+    worker, household, head = family
+    services.resident_correct(actor=worker, resident=head, data={"notes": "女儿 13612345678，周末在家"}, reason="补充")
+    head.refresh_from_db()
+    assert head.notes == "女儿 136****5678，周末在家" and "13612345678" not in _all_text_in_database()
+    # The card's form sends the masked notes back untouched with another change: the sealed number stays.
+    services.resident_correct(actor=worker, resident=head, data={"notes": head.notes, "education": "college"})
+    head.refresh_from_db()
+    assert (head.education, reveal_notes(head)) == ("college", "女儿 13612345678，周末在家")
+    client = login(worker)
+    card = client.get(reverse("registry:resident", args=[head.id])).content.decode()
+    assert "女儿 136****5678" in card and 'name="field" value="notes"' in card
+    html = client.post(reverse("registry:reveal", args=[head.id]), {"field": "notes", "reason": "联系家属"})
+    assert "女儿 13612345678" in html.content.decode()
+    event = AuditEvent.objects.filter(verb="reveal").latest("id")
+    assert event.details == {"field": "notes", "reason": "联系家属"}
+    services.resident_correct(actor=worker, resident=head, data={"notes": ""}, reason="清空")
+    head.refresh_from_db()
+    assert (head.notes, head.notes_enc) == ("", "")
 
 
 @pytest.mark.parametrize(("typed", "shown"), [
