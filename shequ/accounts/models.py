@@ -1,16 +1,19 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 
 class Role(models.TextChoices):
-    STREET_ADMIN = "street_admin", "街道管理员"
-    COMMUNITY_HEAD = "community_head", "社区书记/主任"
-    COMMUNITY_WORKER = "community_worker", "社区工作者"
-    GRID_WORKER = "grid_worker", "网格员"
-    SUPERVISOR = "supervisor", "居务监督委员会成员"
-    RESIDENT = "resident", "居民"
-    VOLUNTEER = "volunteer", "志愿者"
+    """The labels stay Chinese (the API gives them as they are); pages translate them when they show them."""
+
+    STREET_ADMIN = "street_admin", gettext_noop("街道管理员")
+    COMMUNITY_HEAD = "community_head", gettext_noop("社区书记/主任")
+    COMMUNITY_WORKER = "community_worker", gettext_noop("社区工作者")
+    GRID_WORKER = "grid_worker", gettext_noop("网格员")
+    SUPERVISOR = "supervisor", gettext_noop("居务监督委员会成员")
+    RESIDENT = "resident", gettext_noop("居民")
+    VOLUNTEER = "volunteer", gettext_noop("志愿者")
 
 
 # The role a user with several memberships lands on first: the widest responsibility.

@@ -1,39 +1,41 @@
 from django.db.models import Q
+from django.utils.translation import pgettext_lazy
 
 from shequ.core.pagination import keyset_page
 
 from .models import AuditEvent
 from .permissions import audit_scope, can_read_audit, sensitive_community_ids
 
+# How each verb reads on pages, in the request's language (a past event, not the button that did it).
 VERB_LABELS = {
-    "create": "新建",
-    "update": "修改",
-    "reveal": "查看敏感信息",
-    "login": "登录",
-    "token_create": "创建令牌",
-    "token_revoke": "撤销令牌",
-    "membership_grant": "授予角色",
-    "membership_revoke": "撤销角色",
-    "seed_demo": "生成演示数据",
-    "rotate_keys": "轮换加密密钥",
-    "household_register": "登记新户",
-    "household_bulk_register": "批量登记住户",
-    "resident_add": "添加成员",
-    "resident_correct": "更正信息",
-    "resident_move_out": "迁出",
-    "resident_death": "登记死亡",
-    "resident_transfer": "转户",
-    "household_split": "分户",
-    "household_merge": "合户",
-    "household_move_out": "整户迁出",
-    "tag_add": "添加标签",
-    "tag_end": "结束标签",
-    "tag_reveal": "查看标签详情",
-    "import_upload": "上传导入文件",
-    "import_commit": "导入居民",
-    "import_cancel": "取消导入",
-    "export": "导出",
-    "export_cancel": "取消导出",
+    "create": pgettext_lazy("audit verb", "新建"),
+    "update": pgettext_lazy("audit verb", "修改"),
+    "reveal": pgettext_lazy("audit verb", "查看敏感信息"),
+    "login": pgettext_lazy("audit verb", "登录"),
+    "token_create": pgettext_lazy("audit verb", "创建令牌"),
+    "token_revoke": pgettext_lazy("audit verb", "撤销令牌"),
+    "membership_grant": pgettext_lazy("audit verb", "授予角色"),
+    "membership_revoke": pgettext_lazy("audit verb", "撤销角色"),
+    "seed_demo": pgettext_lazy("audit verb", "生成演示数据"),
+    "rotate_keys": pgettext_lazy("audit verb", "轮换加密密钥"),
+    "household_register": pgettext_lazy("audit verb", "登记新户"),
+    "household_bulk_register": pgettext_lazy("audit verb", "批量登记住户"),
+    "resident_add": pgettext_lazy("audit verb", "添加成员"),
+    "resident_correct": pgettext_lazy("audit verb", "更正信息"),
+    "resident_move_out": pgettext_lazy("audit verb", "迁出"),
+    "resident_death": pgettext_lazy("audit verb", "登记死亡"),
+    "resident_transfer": pgettext_lazy("audit verb", "转户"),
+    "household_split": pgettext_lazy("audit verb", "分户"),
+    "household_merge": pgettext_lazy("audit verb", "合户"),
+    "household_move_out": pgettext_lazy("audit verb", "整户迁出"),
+    "tag_add": pgettext_lazy("audit verb", "添加标签"),
+    "tag_end": pgettext_lazy("audit verb", "结束标签"),
+    "tag_reveal": pgettext_lazy("audit verb", "查看标签详情"),
+    "import_upload": pgettext_lazy("audit verb", "上传导入文件"),
+    "import_commit": pgettext_lazy("audit verb", "导入居民"),
+    "import_cancel": pgettext_lazy("audit verb", "取消导入"),
+    "export": pgettext_lazy("audit verb", "导出"),
+    "export_cancel": pgettext_lazy("audit verb", "取消导出"),
 }
 
 

@@ -9,7 +9,7 @@ from .models import Building, Community, Entrance, Estate, Grid, ResidentGroup
 class PlaceKind:
     key: str
     model: type
-    label: str
+    label: str  # Chinese, as messages and the API say it; a page's title translates it (context "place kind")
     plural: str  # the URL segment
     fields: tuple  # what a user edits
     parent: str | None  # the field naming the place it hangs under (community is implied)

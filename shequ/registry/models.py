@@ -2,6 +2,7 @@
 with keyed hashes for exact and last-digits search and a masked copy for lists."""
 
 from django.db import models
+from django.utils.translation import gettext_noop
 
 from shequ.core.models import CommunityOwned
 
@@ -96,8 +97,9 @@ class Resident(CommunityOwned):
     relation = models.CharField("与户主关系", max_length=16, choices=Relation.choices, default=Relation.HEAD)
     residence_status = models.CharField("居住状况", max_length=16, choices=ResidenceStatus.choices,
                                         default=ResidenceStatus.LOCAL)
-    floating_registered_on = models.DateField("流动人口登记日期", null=True, blank=True)
-    floating_expires_on = models.DateField("居住登记有效期至", null=True, blank=True)
+    # Marked for the catalogue, as the history of a correction names the field (registry_history).
+    floating_registered_on = models.DateField(gettext_noop("流动人口登记日期"), null=True, blank=True)
+    floating_expires_on = models.DateField(gettext_noop("居住登记有效期至"), null=True, blank=True)
     political_status = models.CharField("政治面貌", max_length=20, choices=PoliticalStatus.choices, blank=True)
     education = models.CharField("文化程度", max_length=20, choices=Education.choices, blank=True)
     employment = models.CharField("就业状况", max_length=20, choices=Employment.choices, blank=True)
@@ -175,15 +177,15 @@ class ResidentTag(CommunityOwned):
 
 
 class ImportStatus(models.TextChoices):
-    UPLOADED = "uploaded", "已上传"
-    MAPPED = "mapped", "已对应列"
-    PREVIEWING = "previewing", "预检中"
-    PREVIEWED = "previewed", "已预检"
-    QUEUED = "queued", "排队中"
-    RUNNING = "running", "导入中"
-    DONE = "done", "已完成"
-    FAILED = "failed", "失败"
-    CANCELLED = "cancelled", "已取消"
+    UPLOADED = "uploaded", gettext_noop("已上传")
+    MAPPED = "mapped", gettext_noop("已对应列")
+    PREVIEWING = "previewing", gettext_noop("预检中")
+    PREVIEWED = "previewed", gettext_noop("已预检")
+    QUEUED = "queued", gettext_noop("排队中")
+    RUNNING = "running", gettext_noop("导入中")
+    DONE = "done", gettext_noop("已完成")
+    FAILED = "failed", gettext_noop("失败")
+    CANCELLED = "cancelled", gettext_noop("已取消")
 
 
 class DuplicatePolicy(models.TextChoices):
@@ -223,16 +225,16 @@ class ImportJob(CommunityOwned):
 
 
 class ExportKind(models.TextChoices):
-    RESIDENT_LIST = "resident_list", "居民名单"
-    ROSTER = "roster", "花名册"
+    RESIDENT_LIST = "resident_list", gettext_noop("居民名单")
+    ROSTER = "roster", gettext_noop("花名册")
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "排队中"
-    RUNNING = "running", "导出中"
-    DONE = "done", "已完成"
-    FAILED = "failed", "失败"
-    CANCELLED = "cancelled", "已取消"
+    QUEUED = "queued", gettext_noop("排队中")
+    RUNNING = "running", gettext_noop("导出中")
+    DONE = "done", gettext_noop("已完成")
+    FAILED = "failed", gettext_noop("失败")
+    CANCELLED = "cancelled", gettext_noop("已取消")
 
 
 class ExportJob(CommunityOwned):

@@ -128,8 +128,8 @@ def _overview(actor, units, *, key, community_ids, **about):
     return RegistryOverview(
         **about, as_of=today, units=units, total=_total(units, tag_kinds),
         age_bands=[Column(band, str(label)) for band, label, *_ages in AGE_BANDS],
-        residence_statuses=[Column(status.value, status.label) for status in ResidenceStatus],
-        tag_kinds=[Column(kind.value, kind.label) for kind in tag_kinds])
+        residence_statuses=[Column(status.value, gettext(status.label)) for status in ResidenceStatus],
+        tag_kinds=[Column(kind.value, gettext(kind.label)) for kind in tag_kinds])
 
 
 def _grouped(queryset, key, community_ids, *also):

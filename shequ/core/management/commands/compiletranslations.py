@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import polib
@@ -14,4 +15,8 @@ class Command(BaseCommand):
                 mo_path = po_path.with_suffix(".mo")
                 if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
                     continue
-                polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
+                # Written aside and moved in place: a process reading the catalogue meanwhile (a parallel test
+                # worker) sees the old file or the new one, never half of one.
+                partial = mo_path.with_suffix(f".{os.getpid()}.partial")
+                polib.pofile(str(po_path)).save_as_mofile(str(partial))
+                os.replace(partial, mo_path)
