@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from .selectors import login_is_throttled
 from .services import login_failure_record
@@ -10,9 +11,9 @@ class ThrottledLoginForm(AuthenticationForm):
     """Refuses further attempts for a while after repeated failures for one name or address."""
 
     error_messages = {
-        "invalid_login": "用户名或密码不正确",
-        "inactive": "该账号已停用",
-        "throttled": "登录失败次数过多，请 15 分钟后再试",
+        "invalid_login": _("用户名或密码不正确"),
+        "inactive": _("该账号已停用"),
+        "throttled": _("登录失败次数过多，请 15 分钟后再试"),
     }
 
     def clean(self):
@@ -31,8 +32,8 @@ class ThrottledLoginForm(AuthenticationForm):
 
 
 class TokenCreateForm(forms.Form):
-    name = forms.CharField(label="令牌名称", max_length=100, help_text="例如：区平台对接")
-    user = forms.ModelChoiceField(label="令牌所属账号", queryset=None, empty_label=None)
+    name = forms.CharField(label=_("令牌名称"), max_length=100, help_text=_("例如：区平台对接"))
+    user = forms.ModelChoiceField(label=_("令牌所属账号"), queryset=None, empty_label=None)
 
     def __init__(self, *args, users, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from shequ.core.errors import ApplicationError
@@ -57,5 +58,5 @@ def token_list(request):
 def token_revoke(request, token_id):
     token = selectors.api_token_get(request.user, token_id)
     services.api_token_revoke(actor=request.user, token=token)
-    messages.success(request, f"已撤销令牌“{token.name}”")
+    messages.success(request, gettext("已撤销令牌“%(name)s”") % {"name": token.name})
     return redirect("accounts:tokens")

@@ -1,5 +1,7 @@
 from django import forms
 
+from shequ.core.i18n import translate_labels
+
 from .kinds import KINDS
 from .models import Grid, ResidentGroup
 
@@ -10,8 +12,9 @@ def place_form_class(kind):
 
 
 def place_form(kind, community_id, *args, **kwargs):
-    """The kind's form with every choice limited to the community the place belongs to."""
-    form = place_form_class(kind)(*args, **kwargs)
+    """The kind's form with every choice limited to the community the place belongs to, its labels (the
+    models' Chinese verbose names) in the request's language."""
+    form = translate_labels(place_form_class(kind)(*args, **kwargs))
     if "grid" in form.fields:
         form.fields["grid"].queryset = Grid.objects.filter(community_id=community_id)
     if "resident_group" in form.fields:

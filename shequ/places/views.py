@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext
 
 from shequ.core.errors import ApplicationError
 from shequ.core.views import forbidden_unless
@@ -77,7 +78,7 @@ def place_create(request, kind):
     if request.method == "POST" and form.is_valid():
         try:
             place = services.place_create(actor=request.user, kind=kind, data={**form.cleaned_data, **parent})
-            messages.success(request, f"已新建{KINDS[kind].label}“{place}”")
+            messages.success(request, gettext("已新建%(kind)s“%(place)s”") % _named(kind, place))
             return redirect(_back_url(kind, place))
         except ApplicationError as error:
             _show_error(form, error)
@@ -95,11 +96,15 @@ def place_edit(request, kind, place_id):
     if request.method == "POST" and form.is_valid():
         try:
             services.place_update(actor=request.user, kind=kind, place=place, data=form.cleaned_data)
-            messages.success(request, f"已保存{KINDS[kind].label}“{place}”")
+            messages.success(request, gettext("已保存%(kind)s“%(place)s”") % _named(kind, place))
             return redirect(_back_url(kind, place))
         except ApplicationError as error:
             _show_error(form, error)
     return render(request, "places/place_form.html", {"form": form, "spec": KINDS[kind], "place": place})
+
+
+def _named(kind, place):
+    return {"kind": pgettext("place kind", KINDS[kind].label), "place": place}
 
 
 def _show_error(form, error):

@@ -4,7 +4,11 @@ from datetime import date
 
 from django import forms
 from django.urls import reverse_lazy
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
+from shequ.core.i18n import translated_choices
 from shequ.core.identity import IdNumberError, normalize_text, parse_id_number
 from shequ.places.models import Building, Entrance, Estate, Grid, ResidentGroup
 
@@ -25,20 +29,23 @@ from .choices import (
 )
 from .validation import validate_person
 
+ANY = _("不限")  # the empty option of a filter
+
 
 class ResidentSearchForm(forms.Form):
-    q = forms.CharField(label="搜索", required=False,
-                        widget=forms.TextInput(attrs={"placeholder": "姓名、拼音首字母、手机/身份证后4位、3号楼2单元",
+    q = forms.CharField(label=_("搜索"), required=False,
+                        widget=forms.TextInput(attrs={"placeholder": _("姓名、拼音首字母、手机/身份证后4位、3号楼2单元"),
                                                       "autocomplete": "off", "type": "search"}))
-    grid = forms.ModelChoiceField(label="网格", queryset=Grid.objects.none(), required=False, empty_label="全部网格")
-    group = forms.ModelChoiceField(label="居民小组", queryset=ResidentGroup.objects.none(), required=False,
-                                   empty_label="全部小组")
-    sex = forms.ChoiceField(label="性别", required=False, choices=[("", "不限"), *Sex.choices])
-    age_min = forms.IntegerField(label="年龄从", required=False, min_value=0, max_value=150)
-    age_max = forms.IntegerField(label="到", required=False, min_value=0, max_value=150)
-    tag = forms.ChoiceField(label="重点人群", required=False, choices=[("", "不限"), *TagKind.choices])
-    residence_status = forms.ChoiceField(label="居住状况", required=False,
-                                         choices=[("", "不限"), *ResidenceStatus.choices])
+    grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none(), required=False,
+                                  empty_label=_("全部网格"))
+    group = forms.ModelChoiceField(label=_("居民小组"), queryset=ResidentGroup.objects.none(), required=False,
+                                   empty_label=_("全部小组"))
+    sex = forms.ChoiceField(label=_("性别"), required=False, choices=translated_choices(Sex.choices, ANY))
+    age_min = forms.IntegerField(label=_("年龄从"), required=False, min_value=0, max_value=150)
+    age_max = forms.IntegerField(label=_("到"), required=False, min_value=0, max_value=150)
+    tag = forms.ChoiceField(label=_("重点人群"), required=False, choices=translated_choices(TagKind.choices, ANY))
+    residence_status = forms.ChoiceField(label=_("居住状况"), required=False,
+                                         choices=translated_choices(ResidenceStatus.choices, ANY))
     after = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, community_ids=(), sensitive_tags=False, **kwargs):
@@ -64,9 +71,9 @@ class ResidentSearchForm(forms.Form):
 class RevealForm(forms.Form):
     field = forms.ChoiceField(choices=[("id_number", "身份证号"), ("phone", "手机号"), ("notes", "备注")],
                               widget=forms.HiddenInput)
-    reason = forms.CharField(label="查看原因", max_length=200, min_length=2,
-                             error_messages={"required": "请填写查看原因", "min_length": "查看原因至少2个字"},
-                             widget=forms.TextInput(attrs={"placeholder": "如：办理高龄津贴核对身份"}))
+    reason = forms.CharField(label=_("查看原因"), max_length=200, min_length=2,
+                             error_messages={"required": _("请填写查看原因"), "min_length": _("查看原因至少2个字")},
+                             widget=forms.TextInput(attrs={"placeholder": _("如：办理高龄津贴核对身份")}))
 
 
 class TagRevealForm(forms.Form):
@@ -78,8 +85,12 @@ class TagRevealForm(forms.Form):
 # forms only parse what the browser sends and call it (or show what the services' ApplicationError says).
 # ---------------------------------------------------------------------------------------------------------
 
+CHOOSE = _("请选择")
+ENTRANCE = pgettext_lazy("field", "单元")  # one entrance (the page's column "单元" lists several)
+
+
 def _optional(choices, empty="—"):
-    return [("", empty), *choices]
+    return translated_choices(choices, empty)
 
 
 def _date_input():
@@ -87,38 +98,40 @@ def _date_input():
 
 
 def describe_id_number(raw):
-    """(ok, text): (True, "1990年5月1日 男") for a valid ID number, (False, the Chinese reason) for an invalid
-    one, (None, "") when nothing is typed."""
+    """(ok, text): (True, "1990年5月1日 男", or "May 1, 1990 Male" in English) for a valid ID number, (False,
+    the reason) for an invalid one, (None, "") when nothing is typed."""
     if not normalize_text(raw):
         return None, ""
     try:
         info = parse_id_number(raw)
     except IdNumberError as error:
-        return False, str(error)
-    text = f"{info.birth_date.year}年{info.birth_date.month}月{info.birth_date.day}日 {Sex(info.sex).label}"
-    return True, text + ("（15位旧号，将转为18位）" if info.converted_from_15 else "")
+        return False, gettext(str(error))  # the fixed reasons are in the catalogue; a computed one stays Chinese
+    text = f"{date_format(info.birth_date)} {gettext(Sex(info.sex).label)}"
+    return True, text + (gettext("（15位旧号，将转为18位）") if info.converted_from_15 else "")
 
 
 class PersonForm(forms.Form):
     """One person as a worker types them in; validate_person decides what is acceptable."""
 
-    name = forms.CharField(label="姓名", max_length=50, required=False,
+    name = forms.CharField(label=_("姓名"), max_length=50, required=False,
                            widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    id_number = forms.CharField(label="身份证号", max_length=30, required=False,
+    id_number = forms.CharField(label=_("身份证号"), max_length=30, required=False,
                                 widget=forms.TextInput(attrs={"autocomplete": "off", "class": "mono",
                                                               "spellcheck": "false"}))
-    phone = forms.CharField(label="手机号", max_length=20, required=False,
+    phone = forms.CharField(label=_("手机号"), max_length=20, required=False,
                             widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}))
-    relation = forms.ChoiceField(label="与户主关系", choices=_optional(Relation.choices, "请选择"),
-                                 error_messages={"required": "请选择与户主关系"})
-    ethnicity = forms.ChoiceField(label="民族", choices=[(n, n) for n in ETHNIC_GROUPS], initial="汉族")
-    political_status = forms.ChoiceField(label="政治面貌", required=False, choices=_optional(PoliticalStatus.choices))
-    education = forms.ChoiceField(label="文化程度", required=False, choices=_optional(Education.choices))
-    employment = forms.ChoiceField(label="就业状况", required=False, choices=_optional(Employment.choices))
-    marital_status = forms.ChoiceField(label="婚姻状况", required=False, choices=_optional(MaritalStatus.choices))
+    relation = forms.ChoiceField(label=_("与户主关系"), choices=_optional(Relation.choices, CHOOSE),
+                                 error_messages={"required": _("请选择与户主关系")})
+    ethnicity = forms.ChoiceField(label=_("民族"), choices=translated_choices((n, n) for n in ETHNIC_GROUPS),
+                                  initial="汉族")
+    political_status = forms.ChoiceField(label=_("政治面貌"), required=False,
+                                         choices=_optional(PoliticalStatus.choices))
+    education = forms.ChoiceField(label=_("文化程度"), required=False, choices=_optional(Education.choices))
+    employment = forms.ChoiceField(label=_("就业状况"), required=False, choices=_optional(Employment.choices))
+    marital_status = forms.ChoiceField(label=_("婚姻状况"), required=False, choices=_optional(MaritalStatus.choices))
     # Only for someone without an ID number (a newborn); otherwise both come from the ID number.
-    sex = forms.ChoiceField(label="性别", required=False, choices=_optional(Sex.choices, "由身份证号确定"))
-    birth_date = forms.DateField(label="出生日期", required=False, widget=_date_input())
+    sex = forms.ChoiceField(label=_("性别"), required=False, choices=_optional(Sex.choices, _("由身份证号确定")))
+    birth_date = forms.DateField(label=_("出生日期"), required=False, widget=_date_input())
 
     no_id_fields = ("sex", "birth_date")
     required_marks = ("name", "id_number", "relation")
@@ -172,7 +185,8 @@ class MemberFormSet(forms.BaseFormSet):
                 continue
             form, field = members[int(match[1])], match[2]
             number = shown.index(form) + 1
-            form.add_error(field if field in form.fields else None, [f"成员{number}：{p}" for p in problems])
+            form.add_error(field if field in form.fields else None,
+                           [gettext("成员%(number)s：%(problem)s") % {"number": number, "problem": p} for p in problems])
         return rest
 
 
@@ -185,16 +199,19 @@ def member_formset(data=None):
 
 
 class HouseholdForm(forms.Form):
-    estate = forms.ModelChoiceField(label="小区", queryset=Estate.objects.none(), empty_label="请选择小区")
-    building = forms.ModelChoiceField(label="楼栋", queryset=Building.objects.none(), empty_label="请先选择小区")
-    entrance = forms.ModelChoiceField(label="单元", queryset=Entrance.objects.none(), required=False,
+    estate = forms.ModelChoiceField(label=_("小区"), queryset=Estate.objects.none(), empty_label=_("请选择小区"))
+    building = forms.ModelChoiceField(label=_("楼栋"), queryset=Building.objects.none(),
+                                      empty_label=_("请先选择小区"))
+    entrance = forms.ModelChoiceField(label=ENTRANCE, queryset=Entrance.objects.none(), required=False,
                                       empty_label="—")
-    room = forms.CharField(label="门牌/室号", max_length=20, required=False,
-                           widget=forms.TextInput(attrs={"placeholder": "如 302"}))
-    household_type = forms.ChoiceField(label="户类型", choices=HouseholdType.choices, initial=HouseholdType.RESIDENT)
-    housing = forms.ChoiceField(label="住房性质", choices=Housing.choices, initial=Housing.OWNED)
-    phone = forms.CharField(label="联系电话", max_length=30, required=False,
-                            widget=forms.TextInput(attrs={"inputmode": "tel", "placeholder": "手机或座机"}))
+    room = forms.CharField(label=_("门牌/室号"), max_length=20, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": _("如 302")}))
+    household_type = forms.ChoiceField(label=_("户类型"), choices=translated_choices(HouseholdType.choices),
+                                       initial=HouseholdType.RESIDENT)
+    housing = forms.ChoiceField(label=_("住房性质"), choices=translated_choices(Housing.choices),
+                                initial=Housing.OWNED)
+    phone = forms.CharField(label=_("联系电话"), max_length=30, required=False,
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "placeholder": _("手机或座机")}))
 
     def __init__(self, *args, estates, buildings_of, entrances_of, **kwargs):
         """estates: a queryset; buildings_of(estate_id) / entrances_of(building_id): the choices below it."""
@@ -210,7 +227,7 @@ class HouseholdForm(forms.Form):
         self.fields["building"].queryset = buildings_of(estate_id) if estate_id else Building.objects.none()
         self.fields["building"].label_from_instance = lambda b: b.label
         if estate_id:
-            self.fields["building"].empty_label = "请选择楼栋"
+            self.fields["building"].empty_label = gettext("请选择楼栋")
         self.fields["entrance"].queryset = entrances_of(building_id) if building_id else Entrance.objects.none()
         self.fields["entrance"].label_from_instance = lambda e: e.label
         narrow(self, "estate", "building", reset="entrance")
@@ -235,45 +252,48 @@ def narrow(form, parent, child, reset=None):
 
 
 class AddMemberForm(PersonForm):
-    moved_in_on = forms.DateField(label="迁入日期", required=False, widget=_date_input())
+    moved_in_on = forms.DateField(label=_("迁入日期"), required=False, widget=_date_input())
 
 
 class MoveOutForm(forms.Form):
-    on = forms.DateField(label="迁出日期", initial=date.today, widget=_date_input(),
-                         error_messages={"required": "请填写迁出日期"})
-    destination = forms.CharField(label="迁往", max_length=200, required=False,
-                                  widget=forms.TextInput(attrs={"placeholder": "如：海淀区某社区 / 外省市"}))
+    on = forms.DateField(label=_("迁出日期"), initial=date.today, widget=_date_input(),
+                         error_messages={"required": _("请填写迁出日期")})
+    destination = forms.CharField(label=_("迁往"), max_length=200, required=False,
+                                  widget=forms.TextInput(attrs={"placeholder": _("如：海淀区某社区 / 外省市")}))
 
 
 class DeathForm(forms.Form):
-    died_on = forms.DateField(label="死亡日期", widget=_date_input(), error_messages={"required": "请填写死亡日期"})
+    died_on = forms.DateField(label=_("死亡日期"), widget=_date_input(),
+                              error_messages={"required": _("请填写死亡日期")})
 
 
 class HouseholdNumberForm(forms.Form):
-    number = forms.CharField(label="目标户号", max_length=32, error_messages={"required": "请填写目标户号"},
-                             widget=forms.TextInput(attrs={"placeholder": "如 H00000012", "autocomplete": "off"}))
+    number = forms.CharField(label=_("目标户号"), max_length=32, error_messages={"required": _("请填写目标户号")},
+                             widget=forms.TextInput(attrs={"placeholder": _("如 H00000012"), "autocomplete": "off"}))
 
 
 class TransferForm(HouseholdNumberForm):
-    relation = forms.ChoiceField(label="在新户中的关系", choices=Relation.choices, initial=Relation.OTHER_RELATIVE)
+    relation = forms.ChoiceField(label=_("在新户中的关系"), choices=translated_choices(Relation.choices),
+                                 initial=Relation.OTHER_RELATIVE)
 
 
 class SplitForm(forms.Form):
-    members = forms.MultipleChoiceField(label="分出的成员", widget=forms.CheckboxSelectMultiple,
-                                        error_messages={"required": "请至少选择一名成员"})
-    head = forms.ChoiceField(label="新户户主", required=False)
-    building = forms.ModelChoiceField(label="新住址楼栋", queryset=Building.objects.none(), required=False,
-                                      empty_label="同原住址")
-    entrance = forms.ModelChoiceField(label="单元", queryset=Entrance.objects.none(), required=False,
+    members = forms.MultipleChoiceField(label=_("分出的成员"), widget=forms.CheckboxSelectMultiple,
+                                        error_messages={"required": _("请至少选择一名成员")})
+    head = forms.ChoiceField(label=_("新户户主"), required=False)
+    building = forms.ModelChoiceField(label=_("新住址楼栋"), queryset=Building.objects.none(), required=False,
+                                      empty_label=_("同原住址"))
+    entrance = forms.ModelChoiceField(label=ENTRANCE, queryset=Entrance.objects.none(), required=False,
                                       empty_label="—")
-    room = forms.CharField(label="门牌/室号", max_length=20, required=False,
-                           widget=forms.TextInput(attrs={"placeholder": "不填则同原户"}))
+    room = forms.CharField(label=_("门牌/室号"), max_length=20, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": _("不填则同原户")}))
 
     def __init__(self, *args, members, buildings, entrances_of, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(str(m.id), f"{m.name}（{m.get_relation_display()}）") for m in members]
+        choices = [(str(m.id), gettext("%(name)s（%(relation)s）") % {
+            "name": m.name, "relation": gettext(m.get_relation_display())}) for m in members]
         self.fields["members"].choices = choices
-        self.fields["head"].choices = [("", "第一个选中的成员"), *choices]
+        self.fields["head"].choices = [("", gettext("第一个选中的成员")), *choices]
         self.fields["building"].queryset = buildings
         self.fields["building"].label_from_instance = lambda b: f"{b.estate.name} {b.label}"
         building_id = _selected_id(self, "building")
@@ -284,7 +304,7 @@ class SplitForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("head") and data["head"] not in data.get("members", []):
-            self.add_error("head", "新户户主须是选中的成员之一")
+            self.add_error("head", gettext("新户户主须是选中的成员之一"))
         return data
 
 
@@ -292,26 +312,26 @@ class CorrectForm(forms.Form):
     """Prefilled with what the card shows; ID number and phone stay empty unless a new value is typed."""
 
     name = PersonForm.base_fields["name"]
-    id_number = forms.CharField(label="新身份证号", max_length=30, required=False,
-                                help_text="不修改请留空",
+    id_number = forms.CharField(label=_("新身份证号"), max_length=30, required=False,
+                                help_text=_("不修改请留空"),
                                 widget=forms.TextInput(attrs={"autocomplete": "off", "class": "mono"}))
-    phone = forms.CharField(label="新手机号", max_length=20, required=False, help_text="不修改请留空",
+    phone = forms.CharField(label=_("新手机号"), max_length=20, required=False, help_text=_("不修改请留空"),
                             widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}))
-    clear_phone = forms.BooleanField(label="删除已登记的手机号", required=False)
+    clear_phone = forms.BooleanField(label=_("删除已登记的手机号"), required=False)
     sex = PersonForm.base_fields["sex"]
     birth_date = PersonForm.base_fields["birth_date"]
     ethnicity = PersonForm.base_fields["ethnicity"]
-    relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices)
-    residence_status = forms.ChoiceField(label="居住状况", choices=ResidenceStatus.choices)
+    relation = forms.ChoiceField(label=_("与户主关系"), choices=translated_choices(Relation.choices))
+    residence_status = forms.ChoiceField(label=_("居住状况"), choices=translated_choices(ResidenceStatus.choices))
     political_status = PersonForm.base_fields["political_status"]
     education = PersonForm.base_fields["education"]
     employment = PersonForm.base_fields["employment"]
     marital_status = PersonForm.base_fields["marital_status"]
-    moved_in_on = forms.DateField(label="迁入日期", required=False, widget=_date_input())
-    notes = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                            help_text="备注中的号码显示为遮蔽形式；不改动备注则原号码保留")
-    reason = forms.CharField(label="更正原因", max_length=200, required=False,
-                             widget=forms.TextInput(attrs={"placeholder": "如：户口本核对"}))
+    moved_in_on = forms.DateField(label=_("迁入日期"), required=False, widget=_date_input())
+    notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                            help_text=_("备注中的号码显示为遮蔽形式；不改动备注则原号码保留"))
+    reason = forms.CharField(label=_("更正原因"), max_length=200, required=False,
+                             widget=forms.TextInput(attrs={"placeholder": _("如：户口本核对")}))
 
     def __init__(self, *args, resident, **kwargs):
         initial = {name: getattr(resident, name) for name in (
@@ -342,13 +362,13 @@ class CorrectForm(forms.Form):
 
 
 class TagAddForm(forms.Form):
-    kind = forms.ChoiceField(label="类别", error_messages={"required": "请选择类别"})
-    started_on = forms.DateField(label="纳入日期", required=False, widget=_date_input())
+    kind = forms.ChoiceField(label=_("类别"), error_messages={"required": _("请选择类别")})
+    started_on = forms.DateField(label=_("纳入日期"), required=False, widget=_date_input())
 
     def __init__(self, *args, sensitive_allowed, **kwargs):
         super().__init__(*args, **kwargs)
         kinds = [(k, label) for k, label in TagKind.choices if sensitive_allowed or k not in SENSITIVE_TAGS]
-        self.fields["kind"].choices = _optional(kinds, "请选择")
+        self.fields["kind"].choices = _optional(kinds, CHOOSE)
         self.fields["kind"].widget.attrs.update({
             "hx-get": reverse_lazy("registry:tag_fields"), "hx-trigger": "change",
             "hx-target": f"#{self['kind'].id_for_label}-fields", "hx-swap": "innerHTML",
@@ -366,27 +386,28 @@ class TagAddForm(forms.Form):
 
 
 def tag_detail_fields(kind, data, prefix):
-    return [(f"{prefix}-{key}", label, data.get(f"{prefix}-{key}", ""))
+    return [(f"{prefix}-{key}", gettext(label), data.get(f"{prefix}-{key}", ""))
             for key, label in TAG_FIELDS.get(kind, {}).items()]
 
 
 def tag_detail_text(kind, details):
-    """A revealed tag's details on one line: "健康状况：高血压 · 签约医生：李医生"."""
+    """A revealed tag's details on one line, labelled in the request's language: "健康状况：高血压 · 签约医生：李医生"."""
     labels = TAG_FIELDS.get(kind, {})
-    return " · ".join(f"{labels.get(key, key)}：{value}" for key, value in details.items())
+    return " · ".join(gettext("%(label)s：%(value)s") % {"label": gettext(labels.get(key, key)), "value": value}
+                      for key, value in details.items())
 
 
 class TagEndForm(forms.Form):
-    ended_on = forms.DateField(label="结束日期", required=False, widget=_date_input())
+    ended_on = forms.DateField(label=_("结束日期"), required=False, widget=_date_input())
 
 
 # -- Roster import and export ---------------------------------------------------------------------------
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label="花名册文件", help_text="xlsx、xls、ods，或 UTF-8 / GBK 编码的 csv",
+    file = forms.FileField(label=_("花名册文件"), help_text=_("xlsx、xls、ods，或 UTF-8 / GBK 编码的 csv"),
                            widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm,.xls,.ods,.csv,.txt"}))
-    community = forms.ModelChoiceField(label="导入到社区", queryset=None, empty_label=None)
+    community = forms.ModelChoiceField(label=_("导入到社区"), queryset=None, empty_label=None)
 
     def __init__(self, *args, communities, **kwargs):
         super().__init__(*args, **kwargs)
@@ -400,7 +421,7 @@ class ImportUploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > 200 * 1024 * 1024:
-            raise forms.ValidationError("文件不能超过200MB")
+            raise forms.ValidationError(gettext("文件不能超过200MB"))
         return upload
 
 
@@ -411,14 +432,15 @@ class ImportMappingForm(forms.Form):
         super().__init__(*args, **kwargs)
         from .roster import FIELDS
 
-        choices = [("", "（不导入）"), *FIELDS.items()]
+        # FIELDS stays Chinese (it matches headers and writes the template); only the options are translated.
+        choices = translated_choices(FIELDS.items(), gettext("（不导入）"))
         self.columns = []
         for column in headers:
             name = f"col_{column['column']}"
-            label = f"{column['column']}列：{column['header']}"
+            label = gettext("%(column)s列：%(header)s") % {"column": column["column"], "header": column["header"]}
             self.fields[name] = forms.ChoiceField(
                 label=label, choices=choices, required=False, initial=mapping.get(column["column"], ""),
-                widget=forms.Select(attrs={"aria-label": f"{label} 导入为"}))
+                widget=forms.Select(attrs={"aria-label": gettext("%(label)s 导入为") % {"label": label}}))
             self.columns.append((column, name))
 
     def rows(self):
@@ -430,11 +452,11 @@ class ImportMappingForm(forms.Form):
 
 
 class ImportCommitForm(forms.Form):
-    duplicate_policy = forms.ChoiceField(label="身份证号已登记的行", choices=[
-        ("update", "更新已登记居民的信息"), ("report", "列为问题行，不导入")], widget=forms.RadioSelect,
+    duplicate_policy = forms.ChoiceField(label=_("身份证号已登记的行"), choices=[
+        ("update", _("更新已登记居民的信息")), ("report", _("列为问题行，不导入"))], widget=forms.RadioSelect,
         initial="report")
 
 
 class ExportRevealForm(forms.Form):
-    reveal_reason = forms.CharField(label="导出完整身份证号和手机号的原因", max_length=200, min_length=2, required=False,
-                                    widget=forms.TextInput(attrs={"placeholder": "如：上报街道高龄津贴名单"}))
+    reveal_reason = forms.CharField(label=_("导出完整身份证号和手机号的原因"), max_length=200, min_length=2, required=False,
+                                    widget=forms.TextInput(attrs={"placeholder": _("如：上报街道高龄津贴名单")}))

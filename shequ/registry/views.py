@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -78,7 +79,7 @@ def _overview_community(request):
     """The community of ?community=, or None; anything but a number is not a community there is."""
     raw = request.GET.get("community", "")
     if raw and not raw.isdigit():
-        raise NotFound("未找到该社区")
+        raise NotFound(gettext("未找到该社区"))
     return int(raw) if raw else None
 
 
@@ -196,8 +197,9 @@ def _errors_as_messages(request, form):
             messages.error(request, error)
 
 
-def _done(request, message, to, object_id):
-    messages.success(request, message)
+def _done(request, message, to, object_id, **values):
+    """The success message (translated, with %(placeholders)s for the values), then the page."""
+    messages.success(request, message % values)
     return redirect(to, object_id)
 
 
@@ -228,8 +230,10 @@ def household_new(request):
                 # A member's error (a duplicate ID number, say) goes on that member's row.
                 _show_error(form, error, details=formset.take_member_errors(error))
             else:
-                return _done(request, f"已登记新户 {household.number}，{len(formset.members())} 人",
-                             "registry:household", household.id)
+                count = len(formset.members())
+                message = ngettext("已登记新户 %(number)s，%(count)d 人", "已登记新户 %(number)s，%(count)d 人", count)
+                return _done(request, message, "registry:household", household.id, number=household.number,
+                             count=count)
     return render(request, "registry/household_form.html", {"form": form, "formset": formset})
 
 
@@ -242,7 +246,7 @@ def place_options(request):
     child = request.GET.get("child")
     if child == "building":
         options = selectors.registrable_buildings(request.user, estate_id=parent_id) if parent_id else []
-        empty = "请选择楼栋" if parent_id else "请先选择小区"
+        empty = gettext("请选择楼栋") if parent_id else gettext("请先选择小区")
     elif child == "entrance":
         options, empty = selectors.registrable_entrances(request.user, parent_id), "—"
     else:
@@ -256,7 +260,8 @@ def place_options(request):
 
 @login_required
 def id_hint(request):
-    """Birth date and sex read from a typed ID number ("1990年5月1日 男"), or why it is not valid."""
+    """Birth date and sex read from a typed ID number ("1990年5月1日 男" / "May 1, 1990 Male"), or why it is not
+    valid."""
     forbidden_unless(can_view_registry(request.user))
     raw = next((value for key, value in request.GET.items() if key.endswith("id_number")), "")
     ok, text = describe_id_number(raw)
@@ -311,7 +316,8 @@ def household_add_member(request, household_id):
     resident = _submit(form, lambda data: services.resident_add(
         actor=request.user, household=household, data=form.person_data(), moved_in_on=data["moved_in_on"]))
     if resident:
-        return _done(request, f"已添加成员 {resident.name}", "registry:household", household.id)
+        return _done(request, gettext("已添加成员 %(name)s"),
+                     "registry:household", household.id, name=resident.name)
     return _household_page(request, household_id, add=form)
 
 
@@ -322,7 +328,8 @@ def household_move_out(request, household_id):
     form = MoveOutForm(request.POST, prefix="move_out")
     if _submit(form, lambda data: services.household_move_out(
             actor=request.user, household=household, on=data["on"], destination=data["destination"])):
-        return _done(request, f"户 {household.number} 已整户迁出", "registry:household", household.id)
+        return _done(request, gettext("户 %(number)s 已整户迁出"),
+                     "registry:household", household.id, number=household.number)
     return _household_page(request, household_id, move_out=form)
 
 
@@ -343,7 +350,8 @@ def household_split(request, household_id):
 
     new_household = _submit(form, split)
     if new_household:
-        return _done(request, f"已分户，新户号 {new_household.number}", "registry:household", new_household.id)
+        return _done(request, gettext("已分户，新户号 %(number)s"),
+                     "registry:household", new_household.id, number=new_household.number)
     return _household_page(request, household_id, split=form)
 
 
@@ -357,7 +365,8 @@ def household_merge(request, household_id):
         target=selectors.household_find(request.user, community_id=household.community_id,
                                         number=data["number"])))
     if target:
-        return _done(request, f"户 {household.number} 已并入户 {target.number}", "registry:household", target.id)
+        return _done(request, gettext("户 %(number)s 已并入户 %(target)s"),
+                     "registry:household", target.id, number=household.number, target=target.number)
     return _household_page(request, household_id, merge=form)
 
 
@@ -403,7 +412,8 @@ def resident_correct(request, resident_id):
         return services.resident_correct(actor=request.user, resident=resident, data=data, reason=reason)
 
     if _submit(form, correct):
-        return _done(request, f"已更正 {resident.name} 的信息", "registry:resident", resident.id)
+        return _done(request, gettext("已更正 %(name)s 的信息"),
+                     "registry:resident", resident.id, name=resident.name)
     return _resident_page(request, resident_id, correct=form)
 
 
@@ -414,7 +424,7 @@ def resident_move_out(request, resident_id):
     form = MoveOutForm(request.POST, prefix="move_out")
     if _submit(form, lambda data: services.resident_move_out(
             actor=request.user, resident=resident, on=data["on"], destination=data["destination"])):
-        return _done(request, f"{resident.name} 已迁出", "registry:resident", resident.id)
+        return _done(request, gettext("%(name)s 已迁出"), "registry:resident", resident.id, name=resident.name)
     return _resident_page(request, resident_id, move_out=form)
 
 
@@ -425,7 +435,8 @@ def resident_death(request, resident_id):
     form = DeathForm(request.POST, prefix="death")
     if _submit(form, lambda data: services.resident_record_death(
             actor=request.user, resident=resident, died_on=data["died_on"])):
-        return _done(request, f"已登记 {resident.name} 死亡", "registry:resident", resident.id)
+        return _done(request, gettext("已登记 %(name)s 死亡"),
+                     "registry:resident", resident.id, name=resident.name)
     return _resident_page(request, resident_id, death=form)
 
 
@@ -438,8 +449,8 @@ def resident_transfer(request, resident_id):
             actor=request.user, resident=resident, relation=data["relation"],
             to_household=selectors.household_find(request.user, community_id=resident.community_id,
                                                   number=data["number"]))):
-        return _done(request, f"{resident.name} 已转入户 {form.cleaned_data['number']}", "registry:resident",
-                     resident.id)
+        return _done(request, gettext("%(name)s 已转入户 %(number)s"),
+                     "registry:resident", resident.id, name=resident.name, number=form.cleaned_data["number"])
     return _resident_page(request, resident_id, transfer=form)
 
 
@@ -452,7 +463,8 @@ def resident_tag_add(request, resident_id):
         actor=request.user, resident=resident, kind=data["kind"], details=form.details(),
         started_on=data["started_on"]))
     if tag:
-        return _done(request, f"已添加标签“{tag.get_kind_display()}”", "registry:resident", resident.id)
+        return _done(request, gettext("已添加标签“%(kind)s”"),
+                     "registry:resident", resident.id, kind=gettext(tag.get_kind_display()))
     return _resident_page(request, resident_id, tag=form)
 
 
@@ -463,7 +475,8 @@ def resident_tag_end(request, resident_id, tag_id):
     tag = selectors.resident_tag_get(request.user, resident, tag_id)
     form = TagEndForm(request.POST)
     if _submit(form, lambda data: services.resident_tag_end(actor=request.user, tag=tag, ended_on=data["ended_on"])):
-        return _done(request, f"已结束标签“{tag.get_kind_display()}”", "registry:resident", resident.id)
+        return _done(request, gettext("已结束标签“%(kind)s”"),
+                     "registry:resident", resident.id, kind=gettext(tag.get_kind_display()))
     messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
     return redirect("registry:resident", resident.id)
 
@@ -561,7 +574,7 @@ def import_commit(request, job_id):
     job = imports.import_job_get(request.user, job_id)
     form = ImportCommitForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请选择身份证号已登记时的处理方式")
+        messages.error(request, gettext("请选择身份证号已登记时的处理方式"))
         return redirect("registry:import_preview", job.id)
     try:
         imports.import_commit(actor=request.user, job=job, duplicate_policy=form.cleaned_data["duplicate_policy"])
@@ -593,7 +606,7 @@ def import_cancel(request, job_id):
         return redirect("registry:import_progress", job.id)
     if job.status == imports.ImportStatus.MAPPED:  # a preview stopped: back to the mapping, which says so
         return redirect("registry:import_mapping", job.id)
-    messages.info(request, "已请求取消，导入会在当前批次结束后回滚，居民台账保持导入前的状态")
+    messages.info(request, gettext("已请求取消，导入会在当前批次结束后回滚，居民台账保持导入前的状态"))
     return redirect("registry:import_progress", job.id)
 
 
@@ -601,7 +614,7 @@ def import_cancel(request, job_id):
 def import_rejected(request, job_id):
     job = imports.import_job_get(request.user, job_id)
     if not job.rejected_file:
-        raise NotFound("该导入没有问题行")
+        raise NotFound(gettext("该导入没有问题行"))
     return FileResponse(job.rejected_file.open("rb"), as_attachment=True, content_type=XLSX,
                         filename=f"{job.file_name.rsplit('.', 1)[0]}-问题行.xlsx")
 

@@ -18,7 +18,7 @@ from docx import Document
 from shequ.accounts.models import Role
 from shequ.registry import services
 from shequ.registry.models import ImportJob, ImportStatus, Resident
-from shequ.registry.tests.helpers import person, register
+from shequ.registry.tests.helpers import person, register, register_data
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -209,3 +209,78 @@ def test_a_roster_with_chinese_labels_imports_in_an_english_request(world, login
                       ("马丽", "spouse", "回族", "married", "bachelor", "floating")}
     assert "Head of household" in page(client, "registry:residents")
     assert translation.get_language() == settings.LANGUAGE_CODE
+
+
+# --- forms: labels, options and the messages after a post, in the language; the posted values are the same ---
+
+def select(html, name):
+    """The <select name=…> of a page, options included."""
+    return part(html, rf'<select name="{name}".*?</select>')
+
+
+def test_the_register_form_reads_in_english_and_registers_the_same_values(world, english):
+    html = page(english, "registry:household_new")
+    assert all(label in html for label in ["Name", "ID number", "Relationship to head of household", "Ethnicity",
+                                           "Household type", "Door/room no."]), html
+    assert not any(label in html for label in ["与户主关系</label>", "户类型</label>", "门牌/室号"])
+    assert '<option value="M">Male</option>' in select(html, "members-0-sex")
+    relation = select(html, "members-0-relation")
+    assert '<option value="spouse">Spouse</option>' in relation and "Please choose" in relation
+    assert "配偶" not in relation
+    ethnicity = select(html, "members-0-ethnicity")
+    assert '<option value="回族">Hui</option>' in ethnicity and '<option value="汉族" selected>Han</option>' in ethnicity
+    assert '<option value="owned" selected>Owned</option>' in select(html, "housing")
+
+    response = english.post(reverse("registry:household_new"), register_data(world.a, [
+        {"name": "马明", "id_number": person("马明")["id_number"], "relation": "head", "ethnicity": "回族"},
+        {"name": "马丽", "id_number": person("马丽", male=False)["id_number"], "relation": "spouse",
+         "ethnicity": "回族", "marital_status": "married"},
+    ]))
+    assert response.status_code == 302, response.content.decode()
+    stored = set(Resident.objects.filter(name__startswith="马").values_list("name", "relation", "sex", "ethnicity"))
+    assert stored == {("马明", "head", "M", "回族"), ("马丽", "spouse", "F", "回族")}
+    card = english.get(response["Location"]).content.decode()
+    assert re.search(r'<li class="msg-success">Household H\d+ registered, 2 people</li>', card), card
+
+
+def test_the_register_form_and_its_message_stay_chinese_by_default(world, family, client):
+    client.force_login(family.worker)
+    html = page(client, "registry:household_new")
+    assert all(label in html for label in ["姓名", "身份证号", "与户主关系", "民族", "户类型", "门牌/室号"])
+    assert '<option value="M">男</option>' in select(html, "members-0-sex")
+    assert '<option value="spouse">配偶</option>' in select(html, "members-0-relation")
+    assert '<option value="汉族" selected>汉族</option>' in select(html, "members-0-ethnicity")
+    assert "Spouse" not in html and "Relationship to head of household" not in html
+    response = client.post(reverse("registry:household_new"), register_data(world.a, [
+        {"name": "马明", "id_number": person("马明")["id_number"], "relation": "head", "ethnicity": "回族"}]))
+    card = client.get(response["Location"]).content.decode()
+    assert re.search(r'<li class="msg-success">已登记新户 H\d+，1 人</li>', card), card
+
+
+def test_a_life_event_message_and_the_id_hint_follow_the_language(family, english):
+    response = english.post(reverse("registry:resident_tag_add", args=[family.spouse.id]),
+                            {"tag-kind": "living_alone"})
+    assert response.status_code == 302
+    assert "Tag “Living alone”" in english.get(response["Location"]).content.decode()
+    typed = {"members-0-id_number": person("王丽", born=date(1962, 7, 8), male=False)["id_number"]}
+    assert "✓ July 8, 1962 Female" in english.get(reverse("registry:id_hint"), typed).content.decode()
+    assert "The ID number must have 18 digits" in english.get(reverse("registry:id_hint"),
+                                                              {"id_number": "1101"}).content.decode()
+    english.cookies.pop(settings.LANGUAGE_COOKIE_NAME)
+    assert "✓ 1962年7月8日 女" in english.get(reverse("registry:id_hint"), typed).content.decode()
+
+
+def test_the_list_filters_read_in_english(family, english):
+    html = page(english, "registry:residents")
+    assert '<option value="" selected>Any</option>' in select(html, "sex")
+    assert '<option value="F">Female</option>' in select(html, "sex")
+    assert '<option value="empty_nest">Empty nest</option>' in select(html, "tag")
+    assert '<option value="floating">Floating population</option>' in select(html, "residence_status")
+    assert "不限" not in html and "空巢" not in select(html, "tag")
+    filtered = english.get(reverse("registry:residents"), {"sex": "F"}).content.decode()
+    listed = part(filtered, r'<div id="results">.*?</table>')
+    assert "王丽" in listed and "张建国" not in listed
+    english.cookies.pop(settings.LANGUAGE_COOKIE_NAME)
+    html = page(english, "registry:residents")
+    assert '<option value="" selected>不限</option>' in select(html, "sex")
+    assert '<option value="empty_nest">空巢</option>' in select(html, "tag")

@@ -18,3 +18,17 @@ def register(actor, community, members, *, room="101", **extra):
         actor=actor, estate=community.estate, building=community.building, entrance=community.entrance,
         room=room, members=members, **extra,
     )
+
+
+def register_data(community, members, **household):
+    """The POST of 登记新户: the household fields and a members formset."""
+    data = {
+        "estate": community.estate.id, "building": community.building.id, "entrance": community.entrance.id,
+        "room": "302", "household_type": "resident", "housing": "owned", "phone": "",
+        "members-TOTAL_FORMS": str(len(members)), "members-INITIAL_FORMS": "1",
+        "members-MIN_NUM_FORMS": "1", "members-MAX_NUM_FORMS": "1000",
+    } | household
+    for index, member in enumerate(members):
+        for field, value in ({"ethnicity": "汉族"} | member).items():
+            data[f"members-{index}-{field}"] = value
+    return data

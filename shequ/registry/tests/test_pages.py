@@ -13,7 +13,7 @@ from shequ.places.models import Building, Entrance, Grid
 from shequ.registry import services
 from shequ.registry.models import Household, Resident, ResidentTag
 
-from .helpers import person, register
+from .helpers import person, register, register_data
 
 SURNAMES = "赵钱孙李周吴郑王冯陈"
 GIVEN = "伟芳娜敏静丽强磊洋艳"
@@ -26,20 +26,6 @@ def names(count):
 
 def id_number(born=date(1990, 5, 1), seq=1, male=True):
     return make_id_number("110105", born, seq, male)
-
-
-def register_data(community, members, **household):
-    """The POST of 登记新户: the household fields and a members formset."""
-    data = {
-        "estate": community.estate.id, "building": community.building.id, "entrance": community.entrance.id,
-        "room": "302", "household_type": "resident", "housing": "owned", "phone": "",
-        "members-TOTAL_FORMS": str(len(members)), "members-INITIAL_FORMS": "1",
-        "members-MIN_NUM_FORMS": "1", "members-MAX_NUM_FORMS": "1000",
-    } | household
-    for index, member in enumerate(members):
-        for field, value in ({"ethnicity": "汉族"} | member).items():
-            data[f"members-{index}-{field}"] = value
-    return data
 
 
 def verbs():
