@@ -350,7 +350,7 @@ def import_rejected(request, job_id: int):
     """The rejected rows as xlsx: the original columns and an 错误说明 column."""
     job = imports.import_job_get(request.user, job_id)
     if not job.rejected_file:
-        raise NotFound("该导入没有问题行")
+        raise NotFound("问题行文件已超过保存期限（1天）并已删除" if job.rejected_rows else "该导入没有问题行")
     return FileResponse(job.rejected_file.open("rb"), as_attachment=True, content_type=XLSX,
                         filename=f"{job.file_name.rsplit('.', 1)[0]}-问题行.xlsx")
 

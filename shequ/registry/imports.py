@@ -91,6 +91,11 @@ ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 # A running import or background preview reports after every batch: one silent this long has lost its
 # process (an import its transaction with it, so the registry is as it was).
 STALLED_AFTER = timedelta(minutes=10)
+# The uploaded roster and the file of its problem rows hold ID numbers and phones as typed, in plain text: the
+# roster is removed as soon as its import has written them, encrypted, into the registry; any of them a day
+# after its job was last touched (as exports' files are), by the next upload.
+FILE_LIFETIME = timedelta(days=1)
+EXPIRED_ROSTER_MESSAGE = "上传的文件已超过保存期限（1天）并已删除，请重新上传"
 _STALLED = {
     ImportStatus.RUNNING: (ImportStatus.FAILED, "导入中断：后台处理已停止，居民台账未做任何改动，请重新导入"),
     ImportStatus.PREVIEWING: (ImportStatus.MAPPED, "预检中断：后台处理已停止，请重新预检"),
@@ -125,7 +130,33 @@ def _check_importer(actor, job):
 
 
 def job_roster(job):
+    _require_roster(job)
     return Roster.from_field_file(job.file, job.file_name)
+
+
+def _require_roster(job):
+    if not job.file:
+        raise ApplicationError(EXPIRED_ROSTER_MESSAGE, code="expired")
+
+
+def import_files_expire():
+    """Remove the rosters and problem-row files of jobs nobody touched for FILE_LIFETIME (not one at work);
+    their jobs stay, without files."""
+    idle = ImportJob.objects.filter(updated_at__lt=timezone.now() - FILE_LIFETIME).exclude(
+        status__in=(*ACTIVE_STATUSES, ImportStatus.PREVIEWING))
+    for job in idle.exclude(file="").only("id", "file"):
+        _remove_roster(job)
+    for job in idle.exclude(rejected_file="").only("id", "rejected_file"):
+        _discard(job.rejected_file.name)
+        ImportJob.objects.filter(id=job.id).update(rejected_file="")
+
+
+def _remove_roster(job):
+    """The file first: a job still naming a removed file only answers "expired"; the reverse would leave a
+    roster on the server that nothing points to."""
+    with contextlib.suppress(OSError):
+        job.file.storage.delete(job.file.name)
+    ImportJob.objects.filter(id=job.id).update(file="")
 
 
 def job_summary(job):
@@ -143,6 +174,7 @@ def import_upload(*, actor, community, file):
     """Keep the uploaded file, find its header row and suggest a column mapping."""
     if not can_import_into(actor, community.id):
         raise Forbidden("您无权向该社区导入居民")
+    import_files_expire()
     name = Path(getattr(file, "name", "") or "roster").name[:200]
     job = ImportJob(community=community, created_by=actor, file_name=name)
     Roster(b"", name)  # refuses unknown file types before anything is stored
@@ -196,6 +228,7 @@ def import_set_mapping(*, actor, job, mapping, duplicate_policy=DuplicatePolicy.
         raise ApplicationError("该导入任务已开始或已完成，不能再修改列对应")
     if job.status == ImportStatus.PREVIEWING:
         raise ApplicationError("正在预检，请等预检结束后再修改列对应")
+    _require_roster(job)
     if duplicate_policy not in DuplicatePolicy.values:
         raise ApplicationError("重复身份证号的处理方式无效", details={"duplicate_policy": ["无效"]})
     job.mapping = _clean_mapping(job, mapping)
@@ -219,6 +252,7 @@ def import_preview(*, actor, job):
     returned PREVIEWED; a larger one is returned PREVIEWING and checked by import_preview_task, which
     reports progress in processed_rows / total_rows."""
     _check_importer(actor, job)
+    _require_roster(job)
     background = job.file.size > PREVIEW_IN_REQUEST_BYTES
     with transaction.atomic():
         claimable = ImportJob.objects.filter(id=job.id, status__in=(ImportStatus.MAPPED, ImportStatus.PREVIEWED))
@@ -264,6 +298,7 @@ def import_commit(*, actor, job, duplicate_policy=None):
         job.duplicate_policy = duplicate_policy
     if not job.mapping:
         raise ApplicationError("请先确认列对应")
+    _require_roster(job)
     claimed = ImportJob.objects.filter(id=job.id, status__in=COMMITTABLE_STATUSES).update(
         status=ImportStatus.QUEUED, duplicate_policy=job.duplicate_policy, cancel_requested=False,
         processed_rows=0, applied_rows=0, rejected_rows=0, error_message="", finished_at=None,
@@ -433,6 +468,7 @@ def run_import(job, *, actor=None, on_progress=None):
                 applied_rows=counts["created"] + counts["updated"], rejected_rows=counts["rejected"],
                 problems=summary, rejected_file=rejected_name or "", finished_at=timezone.now(),
                 error_message="", updated_at=timezone.now())
+        _remove_roster(job)  # its rows are in the registry now, encrypted
         refresh_planner_statistics(*SEARCHED_MODELS)
     except ImportCancelled:
         _discard(rejected_name)

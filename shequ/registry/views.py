@@ -614,7 +614,8 @@ def import_cancel(request, job_id):
 def import_rejected(request, job_id):
     job = imports.import_job_get(request.user, job_id)
     if not job.rejected_file:
-        raise NotFound(gettext("该导入没有问题行"))
+        raise NotFound(gettext("问题行文件已超过保存期限（1天）并已删除") if job.rejected_rows
+                       else gettext("该导入没有问题行"))
     return FileResponse(job.rejected_file.open("rb"), as_attachment=True, content_type=XLSX,
                         filename=f"{job.file_name.rsplit('.', 1)[0]}-问题行.xlsx")
 

@@ -382,6 +382,36 @@ def test_numbers_in_the_notes_column_are_masked_and_sealed_on_create_and_update(
     assert "13798765432" not in str(job.problems) + str(event.details)
 
 
+def test_the_roster_goes_once_imported_and_idle_files_after_a_day(world, head, login):
+    data = xlsx(roster(["1", "冯一", "户主", new_id(), ADDRESS, ""], ["1", "冯二", "配偶", "123", "", ""]))
+    done = commit(head, upload(head, world.a, data))
+    storage = ImportJob._meta.get_field("file").storage
+    roster_name = ImportJob.objects.filter(id=done.id).values_list("file_name", flat=True).get()
+    assert done.status == ImportStatus.DONE and not done.file and done.rejected_file and roster_name
+    rejected_name = done.rejected_file.name
+    waiting = imports.import_set_mapping(actor=head, job=upload(head, world.a, data, name="待导入.xlsx"),
+                                         mapping=done.mapping)
+    waiting_name = waiting.file.name
+    assert storage.exists(waiting_name) and storage.exists(rejected_name)
+
+    # A day later, the next upload removes what nobody touched since; a recent upload keeps its file.
+    ImportJob.objects.filter(id__in=[done.id, waiting.id]).update(updated_at=timezone.now() - timedelta(days=1, minutes=1))
+    recent = upload(head, world.a, data, name="新上传.xlsx")
+    assert storage.exists(recent.file.name)
+    assert not storage.exists(waiting_name) and not storage.exists(rejected_name)
+    done.refresh_from_db()
+    waiting.refresh_from_db()
+    assert not waiting.file and not done.rejected_file and done.rejected_rows == 1
+    with pytest.raises(ApplicationError, match="超过保存期限"):
+        imports.import_commit(actor=head, job=waiting)
+    with pytest.raises(ApplicationError, match="超过保存期限"):
+        imports.import_preview(actor=head, job=waiting)
+    client = login(head)
+    page = client.get(reverse("registry:import_progress", args=[done.id])).content.decode()
+    assert "data-rejected-expired" in page
+    assert client.get(reverse("registry:import_rejected", args=[done.id])).status_code == 404
+
+
 def services_reveal(resident):
     from shequ.registry.protection import reveal_id_number
 
