@@ -5,7 +5,8 @@ They are only marked for the catalogue (gettext_noop returns them unchanged); a 
 shows it (`{% trans resident.get_sex_display %}`, gettext(label))."""
 
 from django.db import models
-from django.utils.translation import gettext_noop
+
+from shequ.core.i18n import gettext_noop
 
 
 class HouseholdType(models.TextChoices):

@@ -1,6 +1,10 @@
 """The data generator behind the demo and the benchmarks: deterministic, valid, realistic proportions."""
 
+import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 from shequ.core.identity import parse_id_number
 from shequ.registry import fake
@@ -58,3 +62,12 @@ def test_every_person_passes_the_registry_rules():
 
 def test_rooms():
     assert fake.room_numbers(6) == ["101", "102", "201", "202", "301", "302", "401", "402", "501", "502", "601", "602"]
+
+
+def test_the_generator_runs_before_django_is_set_up():
+    """The benchmarks write their rosters with it before they set Django up (fake, choices, identity)."""
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    done = subprocess.run([sys.executable, "-c", "from shequ.registry import fake; print(len(list(fake.residents(20, seed=1))))"],
+                          cwd=Path(__file__).resolve().parents[3], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 0
