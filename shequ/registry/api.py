@@ -1,5 +1,6 @@
 """/api/v1/registry: the same scoping, masking and services as the pages."""
 
+import io
 from datetime import datetime
 
 from django.http import FileResponse
@@ -10,8 +11,10 @@ from shequ.places.selectors import place_get
 
 from . import exports, imports, selectors, services
 from .choices import TagKind
+from .household_card import household_card_docx
 from .models import ExportKind, ExportStatus
 from .overview import registry_overview
+from .overview_files import overview_docx, overview_xlsx
 from .permissions import can_view_registry
 from .schemas import (
     DeathIn,
@@ -155,9 +158,39 @@ def overview(request, community: int | None = None):
     """人口概况: living households, present residents, sex, age bands (as of today), residence status and active
     care tags, per community of the caller's street, or per grid of one community (`community`, or the caller's
     only one), with totals. A community out of scope is 404."""
+    _require_reader(request)
+    return registry_overview(request.user, community_id=community)
+
+
+@router.get("/overview.xlsx")
+def overview_xlsx_file(request, community: int | None = None):
+    """人口概况 as the xlsx the page offers (Chinese; the same figures and rules as GET /overview)."""
+    _require_reader(request)
+    return _document(overview_xlsx(request.user, community_id=community))
+
+
+@router.get("/overview.docx")
+def overview_docx_file(request, community: int | None = None):
+    """人口概况 as the A4 Word report the page offers."""
+    _require_reader(request)
+    return _document(overview_docx(request.user, community_id=community))
+
+
+@router.get("/households/{household_id}/card.docx")
+def household_card(request, household_id: int):
+    """户卡: the household's card as an A4 Word document, ID numbers and phones masked; audited as an export."""
+    _require_reader(request)
+    return _document(household_card_docx(actor=request.user, household_id=household_id))
+
+
+def _require_reader(request):
     if not can_view_registry(request.user):
         raise Forbidden("您无权查看居民台账")
-    return registry_overview(request.user, community_id=community)
+
+
+def _document(file):
+    return FileResponse(io.BytesIO(file.content), as_attachment=True, content_type=file.content_type,
+                        filename=file.filename)
 
 
 @router.get("/households", response=HouseholdPageOut)

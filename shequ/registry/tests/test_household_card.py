@@ -148,10 +148,16 @@ def test_the_card_is_scoped_like_the_household_page(family, world, login, client
     url = reverse("registry:household_card", args=[family.id])
     assert client.get(url).status_code == 404
     assert client.get(reverse("registry:household_card", args=[family.id + 1000])).status_code == 404
+    api = f"/api/v1/registry/households/{family.id}/card.docx"
+    assert client.get(api).status_code == 404
     client.force_login(world.user(Role.RESIDENT))
-    assert client.get(url).status_code == 403
+    assert client.get(url).status_code == 403 and client.get(api).status_code == 403
     client.force_login(world.user(Role.STREET_ADMIN))
     assert client.get(url).status_code == 200
+    response = client.get(api)
+    assert response.status_code == 200 and response["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml")
+    assert "户卡" in "".join(p.text for p in Document(io.BytesIO(b"".join(response.streaming_content))).paragraphs)
 
 
 def test_a_download_is_audited_as_a_masked_export_and_shown_in_the_household_history(family, worker, login):

@@ -231,11 +231,14 @@ def test_scope_is_kept_on_the_page_the_files_and_the_api(registry, login, client
     login(registry.user(Role.COMMUNITY_WORKER, community=registry.b))
     for name in ("registry:overview", "registry:overview_xlsx", "registry:overview_docx"):
         assert client.get(reverse(name), {"community": registry.a.id}).status_code == 404
-    response = client.get("/api/v1/registry/overview", {"community": registry.a.id})
-    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    for path in ("/api/v1/registry/overview", "/api/v1/registry/overview.xlsx", "/api/v1/registry/overview.docx"):
+        response = client.get(path, {"community": registry.a.id})
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
+        assert client.get(path, {"community": registry.b.id}).status_code == 200
     client.force_login(registry.user(Role.RESIDENT))
     assert client.get(reverse("registry:overview")).status_code == 403
-    assert client.get("/api/v1/registry/overview").status_code == 403
+    for path in ("/api/v1/registry/overview", "/api/v1/registry/overview.xlsx", "/api/v1/registry/overview.docx"):
+        assert client.get(path).status_code == 403
 
 
 def test_the_list_and_the_menu_link_to_the_overview(registry, head, login):
