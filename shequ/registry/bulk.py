@@ -180,8 +180,7 @@ def _person_values(member, household_index, position):
 def _tag(community, resident, tag):
     kind = tag["kind"]
     sensitive = kind in SENSITIVE_TAGS
-    shown, sealed = protect_tag_details(
-        {k: str(v) for k, v in (tag.get("details") or {}).items() if v not in (None, "")}, sensitive=sensitive)
+    shown, sealed = protect_tag_details(tag.get("details"), sensitive=sensitive)
     return ResidentTag(community_id=community.id, resident_id=resident.id, kind=kind, sensitive=sensitive,
                        details=shown, details_enc=sealed, started_on=tag.get("started_on"))
 

@@ -68,7 +68,7 @@ def reveal_phone(resident):
     return cipher().decrypt(resident.phone_enc, context=PHONE_CONTEXT) if resident.phone_enc else ""
 
 
-# A number typed into a tag's free text: seven digits or more in a row (a phone, an ID number with its X, a
+# A number typed into free text (a tag's details, a resident's notes): seven digits or more in a row (a phone, an ID number with its X, a
 # certificate that embeds one, a landline's local part), or a mobile written 3-4-4 with spaces or hyphens.
 # Dates (2024-01-02) have at most four digits in a row and stay as they are.
 _NUMBER_IN_TEXT = re.compile(r"\d{7,}(?:[Xx]\d*)?|1\d{2}[ -]\d{4}[ -]\d{4}")
@@ -94,7 +94,9 @@ def reveal_notes(resident):
 def protect_tag_details(details, *, sensitive):
     """(the details a tag shows, the details it keeps sealed). A sensitive tag shows none. Another shows its
     text with every number masked (an emergency contact's phone, a certificate embedding an ID number), and
-    keeps the whole text sealed when that hid something, to be revealed with a reason like a phone."""
+    keeps the whole text sealed when that hid something, to be revealed with a reason like a phone. Empty fields
+    are left out and the rest kept as text."""
+    details = {key: str(value) for key, value in (details or {}).items() if value not in (None, "")}
     if not details:
         return {}, ""
     if sensitive:

@@ -409,8 +409,7 @@ def resident_tag_add(*, actor, resident, kind, details=None, started_on=None):
         raise Forbidden("您没有敏感人群信息的权限")
     if ResidentTag.objects.filter(resident=resident, kind=kind, active=True).exists():
         raise ApplicationError("该居民已有此类标签", code="duplicate")
-    shown, sealed = protect_tag_details({k: str(v) for k, v in (details or {}).items() if v not in (None, "")},
-                                        sensitive=sensitive)
+    shown, sealed = protect_tag_details(details, sensitive=sensitive)
     tag = ResidentTag.objects.create(
         community_id=resident.community_id, resident=resident, kind=kind, sensitive=sensitive,
         details=shown, details_enc=sealed, started_on=started_on,
