@@ -28,6 +28,8 @@ VERB_LABELS = {
     "household_split": pgettext_lazy("audit verb", "分户"),
     "household_merge": pgettext_lazy("audit verb", "合户"),
     "household_move_out": pgettext_lazy("audit verb", "整户迁出"),
+    "household_correct": pgettext_lazy("audit verb", "更正户信息"),
+    "household_head_change": pgettext_lazy("audit verb", "变更户主"),
     "tag_add": pgettext_lazy("audit verb", "添加标签"),
     "tag_end": pgettext_lazy("audit verb", "结束标签"),
     "tag_reveal": pgettext_lazy("audit verb", "查看标签详情"),

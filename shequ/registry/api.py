@@ -18,11 +18,13 @@ from .overview_files import overview_docx, overview_xlsx
 from .permissions import can_view_registry
 from .schemas import (
     DeathIn,
+    HeadIn,
     HistoryOut,
     HouseholdDetailOut,
     HouseholdIn,
     HouseholdOut,
     HouseholdPageOut,
+    HouseholdPatch,
     MergeIn,
     MoveOutIn,
     OverviewOut,
@@ -218,6 +220,32 @@ def household_register(request, payload: HouseholdIn):
 
 @router.get("/households/{household_id}", response=HouseholdDetailOut)
 def household_get(request, household_id: int):
+    return selectors.household_get(request.user, household_id)
+
+
+@router.patch("/households/{household_id}", response=HouseholdDetailOut)
+def household_correct(request, household_id: int, payload: HouseholdPatch):
+    household = selectors.household_get(request.user, household_id)
+    sent = payload.dict(exclude_unset=True)
+    reason = sent.pop("reason", "")
+    data = {field: sent[field] for field in ("number", "household_type", "housing", "phone", "room") if field in sent}
+    if sent.get("building_id"):
+        data["building"] = place_get(request.user, "building", sent["building_id"])
+        data["entrance"] = place_get(request.user, "entrance", sent["entrance_id"]) if sent.get("entrance_id") else None
+    for field, kind in (("grid", "grid"), ("resident_group", "group")):
+        if f"{field}_id" in sent:
+            data[field] = place_get(request.user, kind, sent[f"{field}_id"]) if sent[f"{field}_id"] else None
+    services.household_correct(actor=request.user, household=household, data=data, reason=reason)
+    return selectors.household_get(request.user, household_id)
+
+
+@router.post("/households/{household_id}/head", response=HouseholdDetailOut)
+def household_change_head(request, household_id: int, payload: HeadIn):
+    household = selectors.household_get(request.user, household_id)
+    head = household.members.filter(id=payload.head_id).first()
+    if head is None:
+        raise NotFound("未找到该居民")
+    services.household_change_head(actor=request.user, household=household, head=head, relations=payload.relations)
     return selectors.household_get(request.user, household_id)
 
 

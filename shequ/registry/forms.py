@@ -361,6 +361,89 @@ class CorrectForm(forms.Form):
         return data, reason
 
 
+class HouseholdCorrectForm(forms.Form):
+    """Prefilled with the household's data; the phone stays empty unless a new one is typed. Grid and group
+    left empty follow the building."""
+
+    number = forms.CharField(label=_("户号"), max_length=32, error_messages={"required": _("请填写户号")})
+    household_type = HouseholdForm.base_fields["household_type"]
+    housing = HouseholdForm.base_fields["housing"]
+    phone = forms.CharField(label=_("新联系电话"), max_length=30, required=False, help_text=_("不修改请留空"),
+                            widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}))
+    clear_phone = forms.BooleanField(label=_("删除已登记的联系电话"), required=False)
+    building = forms.ModelChoiceField(label=_("楼栋"), queryset=Building.objects.none(),
+                                      error_messages={"required": _("请选择楼栋")})
+    entrance = forms.ModelChoiceField(label=ENTRANCE, queryset=Entrance.objects.none(), required=False,
+                                      empty_label="—")
+    room = forms.CharField(label=_("门牌/室号"), max_length=20, required=False)
+    grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none(), required=False,
+                                  empty_label=_("按楼栋所属"))
+    resident_group = forms.ModelChoiceField(label=_("居民小组"), queryset=ResidentGroup.objects.none(),
+                                            required=False, empty_label=_("按楼栋所属"))
+    reason = CorrectForm.base_fields["reason"]
+
+    def __init__(self, *args, household, buildings, entrances_of, **kwargs):
+        initial = {"number": household.number, "household_type": household.household_type,
+                   "housing": household.housing, "building": household.building_id,
+                   "entrance": household.entrance_id, "room": household.room}
+        if household.placement_overridden:
+            initial |= {"grid": household.grid_id, "resident_group": household.resident_group_id}
+        super().__init__(*args, initial=initial, **kwargs)
+        community_id = household.community_id
+        self.fields["building"].queryset = buildings
+        self.fields["building"].label_from_instance = lambda b: f"{b.estate.name} {b.label}"
+        building_id = _selected_id(self, "building")
+        self.fields["entrance"].queryset = entrances_of(building_id) if building_id else Entrance.objects.none()
+        self.fields["entrance"].label_from_instance = lambda e: e.label
+        narrow(self, "building", "entrance")
+        self.fields["grid"].queryset = Grid.objects.filter(community_id=community_id).order_by("code")
+        self.fields["resident_group"].queryset = ResidentGroup.objects.filter(
+            community_id=community_id).order_by("number")
+        if not household.phone_enc:
+            del self.fields["clear_phone"]
+
+    def changes(self):
+        """What to hand household_correct: every field shown, the phone only when typed or cleared."""
+        data = dict(self.cleaned_data)
+        reason = data.pop("reason", "")
+        if data.pop("clear_phone", False):
+            data["phone"] = ""
+        elif not data.get("phone"):
+            data["phone"] = None
+        return data, reason
+
+
+class ChangeHeadForm(forms.Form):
+    """The new head, and every other member's relation to them (the former head's must be chosen anew)."""
+
+    head = forms.ChoiceField(label=_("新户主"), error_messages={"required": _("请选择新户主")})
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = members
+        self.fields["head"].choices = [("", "—"), *((str(m.id), m.name) for m in members)]
+        relations = translated_choices([c for c in Relation.choices if c[0] != Relation.HEAD],
+                                       gettext("（本人为新户主时不填）"))
+        for member in members:
+            self.fields[f"relation_{member.id}"] = forms.ChoiceField(
+                label=gettext("%(name)s 与新户主的关系") % {"name": member.name}, choices=relations, required=False,
+                initial="" if member.relation == Relation.HEAD else member.relation)
+
+    def clean(self):
+        data = super().clean()
+        head = data.get("head")
+        for member in self.members:
+            field = f"relation_{member.id}"
+            if str(member.id) != head and head and not data.get(field):
+                self.add_error(field, gettext("请选择与新户主的关系"))
+        return data
+
+    def relations(self):
+        head = self.cleaned_data["head"]
+        return {member.id: self.cleaned_data[f"relation_{member.id}"] for member in self.members
+                if str(member.id) != head}
+
+
 class TagAddForm(forms.Form):
     kind = forms.ChoiceField(label=_("类别"), error_messages={"required": _("请选择类别")})
     started_on = forms.DateField(label=_("纳入日期"), required=False, widget=_date_input())

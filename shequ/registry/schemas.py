@@ -150,6 +150,26 @@ class SplitIn(Schema):
     room: str = ""
 
 
+class HouseholdPatch(Schema):
+    """Only the fields sent change. phone "" clears it; grid_id or resident_group_id null: the building's."""
+    number: str | None = None
+    household_type: str | None = None
+    housing: str | None = None
+    phone: str | None = None
+    building_id: int | None = None
+    entrance_id: int | None = None
+    room: str | None = None
+    grid_id: int | None = None
+    resident_group_id: int | None = None
+    reason: str = ""
+
+
+class HeadIn(Schema):
+    """relations: the other members' relation to the new head, by resident id (the former head's is required)."""
+    head_id: int
+    relations: dict[int, str] = {}
+
+
 class MergeIn(Schema):
     into_household_id: int
 

@@ -10,7 +10,7 @@ from shequ.audit.services import audit_record
 from shequ.core.errors import ApplicationError, Forbidden
 from shequ.places.models import Community
 
-from .choices import SENSITIVE_TAGS, HouseholdStatus, Relation, ResidentStatus
+from .choices import SENSITIVE_TAGS, HouseholdStatus, HouseholdType, Housing, Relation, ResidentStatus
 from .models import Household, NameGram, Resident, ResidentTag
 from .permissions import can_edit_household, can_register_in, can_reveal, can_view_sensitive
 from .pinyin import name_grams
@@ -333,6 +333,129 @@ def household_merge(*, actor, source, target):
     _close_household(source, HouseholdStatus.CLOSED)
     audit_record(actor, "household_merge", source, details={"into": target.number})
     return target
+
+
+_PLACE_FIELDS = ("building", "entrance", "room")
+_CORRECTED_FIELDS = ["number", "household_type", "housing", "phone_enc", "phone_hash", "phone_masked", "estate",
+                     "building", "entrance", "room", "address", "grid", "resident_group", "placement_overridden",
+                     "updated_at"]
+
+
+@transaction.atomic
+def household_correct(*, actor, household, data, reason=""):
+    """Correct a living household's recorded data: number, type, housing, contact phone ("" clears it), address
+    within its community (building, entrance, room) and grid and group (None: the building's). Members follow
+    the household's building, grid and group; the audit keeps each field's old value, the phone masked."""
+    if not can_edit_household(actor, household):
+        raise Forbidden("您无权修改该户")
+    if household.status != HouseholdStatus.LIVING:
+        raise ApplicationError("该户已不在住，不能更正")
+    before, phone_before = _household_snapshot(household), household.phone_hash
+    _correct_number(household, data)
+    for field, choices in (("household_type", HouseholdType), ("housing", Housing)):
+        if data.get(field):
+            if data[field] not in choices.values:
+                label = Household._meta.get_field(field).verbose_name
+                raise ApplicationError(f"{label}：“{data[field]}”无法识别",
+                                       details={field: ["无法识别"]})
+            setattr(household, field, data[field])
+    if data.get("phone") is not None:
+        for field, value in _household_phone(data["phone"]).items():
+            setattr(household, field, value)
+    _correct_place(household, data)
+    if not can_register_in(actor, household.community_id, household.grid_id):
+        raise Forbidden("您无权把该户调整到所选网格")
+    after = _household_snapshot(household)
+    changes = {field: {"from": old, "to": after[field]} for field, old in before.items()
+               if after[field] != old or (field == "phone_masked" and household.phone_hash != phone_before)}
+    if not changes:
+        return household
+    household.save(update_fields=_CORRECTED_FIELDS)
+    if {"address", "grid", "resident_group"} & changes.keys():
+        household.members.update(grid_id=household.grid_id, resident_group_id=household.resident_group_id,
+                                 building_id=household.building_id)
+    audit_record(actor, "household_correct", household, details={"changes": changes, "reason": reason})
+    return household
+
+
+def _household_snapshot(household):
+    """What a correction may change, as the history shows it (names, not ids; the phone masked)."""
+    return {
+        "number": household.number, "household_type": household.household_type, "housing": household.housing,
+        "phone_masked": household.phone_masked, "address": household.address,
+        "grid": household.grid.name if household.grid_id else "",
+        "resident_group": household.resident_group.name if household.resident_group_id else "",
+    }
+
+
+def _correct_number(household, data):
+    number = (data.get("number") or "").strip()
+    if not number or number == household.number:
+        return
+    if Household.objects.filter(community_id=household.community_id, number=number).exists():
+        raise ApplicationError(f"户号“{number}”已存在", code="duplicate", details={"number": ["已存在"]})
+    household.number = number
+
+
+def _correct_place(household, data):
+    if data.get("building") is not None:
+        building, entrance = data["building"], data.get("entrance")
+        _check_place(household.community_id, building.estate, building, entrance)
+        household.estate, household.building, household.entrance = building.estate, building, entrance
+    if data.get("room") is not None:
+        household.room = data["room"].strip()
+    if any(field in data for field in _PLACE_FIELDS):
+        household.address = household_address(household.estate, household.building, household.entrance,
+                                               household.room)
+    if "grid" in data or "resident_group" in data:
+        chosen = {field: data[field] if field in data else (
+            getattr(household, field) if household.placement_overridden else None) for field in ("grid", "resident_group")}
+        _check_placement(household.community_id, chosen["grid"], chosen["resident_group"])
+        building = household.building
+        household.grid = chosen["grid"] or building.grid
+        household.resident_group = chosen["resident_group"] or building.resident_group
+        household.placement_overridden = (household.grid_id, household.resident_group_id) != (
+            building.grid_id, building.resident_group_id)
+    else:
+        _place_household(household)
+
+
+def _check_placement(community_id, grid, resident_group):
+    if grid is not None and grid.community_id != community_id:
+        raise ApplicationError("网格不属于本社区", details={"grid": ["不属于本社区"]})
+    if resident_group is not None and resident_group.community_id != community_id:
+        raise ApplicationError("居民小组不属于本社区", details={"resident_group": ["不属于本社区"]})
+
+
+@transaction.atomic
+def household_change_head(*, actor, household, head, relations=None):
+    """Make a member in the register the head. `relations` (resident id → relation) re-states the other
+    members' relation to the new head; the former head, if still in the register, must be given one."""
+    if not can_edit_household(actor, household):
+        raise Forbidden("您无权修改该户")
+    if household.status != HouseholdStatus.LIVING:
+        raise ApplicationError("该户已不在住，不能变更户主")
+    present = {m.id: m for m in household.members.filter(status=ResidentStatus.PRESENT)}
+    if head.id not in present:
+        raise ApplicationError("新户主须是本户的在册成员", details={"head": ["不是本户在册成员"]})
+    relations = {int(key): value for key, value in (relations or {}).items()}
+    new_relations = {member_id: relations.get(member_id, member.relation) for member_id, member in present.items()}
+    new_relations[head.id] = Relation.HEAD
+    for member_id, relation in new_relations.items():
+        if member_id != head.id and (relation == Relation.HEAD or relation not in Relation.values):
+            raise ApplicationError(f"请为{present[member_id].name}选择与新户主的关系",
+                                   details={f"relation_{member_id}": ["请选择与新户主的关系"]})
+    former = [m.name for m in present.values() if m.relation == Relation.HEAD]
+    for member_id, relation in new_relations.items():
+        member = present[member_id]
+        if member.relation != relation:
+            change = {"relation": {"from": member.relation, "to": relation}}
+            member.relation = relation
+            member.save(update_fields=["relation", "updated_at"])
+            audit_record(actor, "resident_correct", member, details={"changes": change, "reason": "变更户主"})
+    audit_record(actor, "household_head_change", household, details={
+        "head": {"from": "、".join(former), "to": head.name}})
+    return household
 
 
 def _close_household(household, status):

@@ -15,12 +15,14 @@ from shequ.core.errors import ApplicationError, NotFound
 from shequ.core.views import forbidden_unless
 
 from . import exports, imports, selectors, services
-from .choices import HouseholdStatus, ResidentStatus
+from .choices import HouseholdStatus, Relation, ResidentStatus
 from .forms import (
     AddMemberForm,
+    ChangeHeadForm,
     CorrectForm,
     DeathForm,
     ExportRevealForm,
+    HouseholdCorrectForm,
     HouseholdForm,
     HouseholdNumberForm,
     ImportCommitForm,
@@ -280,20 +282,32 @@ def tag_fields(request):
 # --- the household card ---------------------------------------------------------------------------------
 
 def _split_form(request, household, data=None):
-    present = [m for m in household.members.all() if m.status == ResidentStatus.PRESENT]
-    return SplitForm(data, prefix="split", members=present,
+    return SplitForm(data, prefix="split", members=_present_members(household),
                      buildings=selectors.registrable_buildings(request.user, community_id=household.community_id),
                      entrances_of=partial(selectors.registrable_entrances, request.user))
+
+
+def _household_correct_form(request, household, data=None):
+    return HouseholdCorrectForm(
+        data, prefix="correct", household=household, entrances_of=partial(selectors.registrable_entrances, request.user),
+        buildings=selectors.registrable_buildings(request.user, community_id=household.community_id))
+
+
+def _present_members(household):
+    return [m for m in household.members.all() if m.status == ResidentStatus.PRESENT]
 
 
 def _household_page(request, household_id, **bound):
     """The card, with every action's form; `bound` are the forms just posted (shown open, with errors)."""
     household = selectors.household_get(request.user, household_id)
+    present = _present_members(household)
     can_edit = can_edit_household(request.user, household)
     if not (can_edit and household.status == HouseholdStatus.LIVING):
         for form in bound.values():
             _errors_as_messages(request, form)
     forms = {
+        "correct": _household_correct_form(request, household),
+        "head": ChangeHeadForm(prefix="head", members=present),
         "add": AddMemberForm(prefix="add"),
         "split": _split_form(request, household),
         "merge": HouseholdNumberForm(prefix="merge"),
@@ -303,9 +317,45 @@ def _household_page(request, household_id, **bound):
         "household": household,
         "history": selectors.record_history(request.user, household),
         "can_edit": can_edit,
+        "headless": bool(present) and not any(m.relation == Relation.HEAD for m in present),
         "forms": forms,
         "open": next(iter(bound), ""),
     })
+
+
+@require_POST
+@login_required
+def household_correct(request, household_id):
+    household = selectors.household_get(request.user, household_id)
+    form = _household_correct_form(request, household, request.POST)
+
+    def correct(_):
+        data, reason = form.changes()
+        return services.household_correct(actor=request.user, household=household, data=data, reason=reason)
+
+    if _submit(form, correct):
+        return _done(request, gettext("已更正户 %(number)s 的信息"),
+                     "registry:household", household.id, number=household.number)
+    return _household_page(request, household_id, correct=form)
+
+
+@require_POST
+@login_required
+def household_change_head(request, household_id):
+    household = selectors.household_get(request.user, household_id)
+    present = _present_members(household)
+    form = ChangeHeadForm(request.POST, prefix="head", members=present)
+
+    def change(data):
+        head = next(m for m in present if str(m.id) == data["head"])
+        services.household_change_head(actor=request.user, household=household, head=head,
+                                       relations=form.relations())
+        return head
+
+    head = _submit(form, change)
+    if head:
+        return _done(request, gettext("户主已变更为 %(name)s"), "registry:household", household.id, name=head.name)
+    return _household_page(request, household_id, head=form)
 
 
 @require_POST

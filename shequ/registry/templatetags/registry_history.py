@@ -21,8 +21,8 @@ DETAIL_LABELS = {
 }
 
 
-def _field(name):
-    for model in (Resident, Household):
+def _field(name, models=(Resident, Household)):
+    for model in models:
         try:
             return model._meta.get_field(name)
         except FieldDoesNotExist:
@@ -30,16 +30,16 @@ def _field(name):
     return None
 
 
-def _field_label(name):
-    field = _field(name)
+def _field_label(name, models):
+    field = _field(name, models)
     return field.verbose_name if field is not None else name
 
 
-def _changed(name, value):
+def _changed(name, value, models):
     """A corrected field's old or new value as the page shows it: a choice by its translated label."""
     if value in (None, ""):
         return gettext("空")
-    field = _field(name)
+    field = _field(name, models)
     if field is not None and field.choices:
         return gettext(dict(field.flatchoices).get(value, value))
     return value
@@ -67,7 +67,10 @@ def history_lines(event):
     """A few readable lines for one event's details."""
     details = event.details or {}
     if "changes" in details:
-        lines = [_line(_field_label(name), f"{_changed(name, change.get('from'))} → {_changed(name, change.get('to'))}")
+        # A household's phone_masked is its 联系电话, a resident's their 手机号.
+        models = (Household, Resident) if event.target_type == Household._meta.label_lower else (Resident, Household)
+        lines = [_line(_field_label(name, models),
+                       f"{_changed(name, change.get('from'), models)} → {_changed(name, change.get('to'), models)}")
                  for name, change in details["changes"].items() if name not in ("name_pinyin", "name_initials")]
         return lines + ([_line("原因", details["reason"])] if details.get("reason") else [])
     if event.verb == "reveal":
@@ -81,6 +84,9 @@ def history_lines(event):
             "kind": _choice(TagKind, details.get("kind", "")), "reason": details.get("reason", "")}]
     if event.verb == "export" and details.get("kind") == "household_card":
         return [gettext("打印户卡（Word）")]
+    if event.verb == "household_head_change":
+        head = details.get("head", {})
+        return [_line("户主", f"{head.get('from') or gettext('空')} → {head.get('to')}")]
     if event.verb == "resident_transfer":
         moved = details.get("household", {})
         return [gettext("户 %(from)s → 户 %(to)s，关系：%(relation)s") % {
