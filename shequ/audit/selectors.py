@@ -25,6 +25,8 @@ VERB_LABELS = {
     "resident_move_out": pgettext_lazy("audit verb", "迁出"),
     "resident_death": pgettext_lazy("audit verb", "登记死亡"),
     "resident_transfer": pgettext_lazy("audit verb", "转户"),
+    "resident_move_back": pgettext_lazy("audit verb", "迁回"),
+    "resident_death_revoke": pgettext_lazy("audit verb", "撤销死亡登记"),
     "household_split": pgettext_lazy("audit verb", "分户"),
     "household_merge": pgettext_lazy("audit verb", "合户"),
     "household_move_out": pgettext_lazy("audit verb", "整户迁出"),

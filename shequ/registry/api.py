@@ -18,6 +18,7 @@ from .overview_files import overview_docx, overview_xlsx
 from .permissions import can_view_registry
 from .schemas import (
     DeathIn,
+    DeathRevokeIn,
     HeadIn,
     HistoryOut,
     HouseholdDetailOut,
@@ -26,6 +27,7 @@ from .schemas import (
     HouseholdPageOut,
     HouseholdPatch,
     MergeIn,
+    MoveBackIn,
     MoveOutIn,
     OverviewOut,
     PersonIn,
@@ -119,6 +121,22 @@ def resident_move_out(request, resident_id: int, payload: MoveOutIn):
 def resident_death(request, resident_id: int, payload: DeathIn):
     resident = selectors.resident_get(request.user, resident_id)
     return services.resident_record_death(actor=request.user, resident=resident, died_on=payload.died_on)
+
+
+@router.post("/residents/{resident_id}/death/revoke", response=ResidentOut)
+def resident_death_revoke(request, resident_id: int, payload: DeathRevokeIn):
+    """A death recorded by mistake taken back, with the reason."""
+    resident = selectors.resident_get(request.user, resident_id)
+    return services.resident_death_revoke(actor=request.user, resident=resident, reason=payload.reason)
+
+
+@router.post("/residents/{resident_id}/move-back", response=ResidentOut)
+def resident_move_back(request, resident_id: int, payload: MoveBackIn):
+    """迁回: a resident who moved out back in the register, in their former household or the one given."""
+    resident = selectors.resident_get(request.user, resident_id)
+    household = selectors.household_get(request.user, payload.household_id) if payload.household_id else None
+    return services.resident_move_back(actor=request.user, resident=resident, household=household,
+                                       relation=payload.relation, on=payload.on)
 
 
 @router.post("/residents/{resident_id}/transfer", response=ResidentOut)

@@ -277,6 +277,24 @@ class TransferForm(HouseholdNumberForm):
                                  initial=Relation.OTHER_RELATIVE)
 
 
+class MoveBackForm(forms.Form):
+    number = forms.CharField(label=_("迁回户号"), max_length=32, required=False,
+                             widget=forms.TextInput(attrs={"autocomplete": "off"}),
+                             help_text=_("不填则迁回原户"))
+    relation = forms.ChoiceField(label=_("与户主关系"), choices=translated_choices(Relation.choices))
+    on = forms.DateField(label=_("迁回日期"), initial=date.today, widget=_date_input(),
+                         error_messages={"required": _("请填写迁回日期")})
+
+    def __init__(self, *args, resident, **kwargs):
+        super().__init__(*args, initial={"relation": resident.relation}, **kwargs)
+        self.fields["number"].widget.attrs["placeholder"] = resident.household.number
+
+
+class DeathRevokeForm(forms.Form):
+    reason = forms.CharField(label=_("撤销原因"), max_length=200, error_messages={"required": _("请填写原因")},
+                             widget=forms.TextInput(attrs={"placeholder": _("如：误登记，本人仍健在")}))
+
+
 class SplitForm(forms.Form):
     members = forms.MultipleChoiceField(label=_("分出的成员"), widget=forms.CheckboxSelectMultiple,
                                         error_messages={"required": _("请至少选择一名成员")})

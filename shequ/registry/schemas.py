@@ -137,6 +137,17 @@ class DeathIn(Schema):
     died_on: date
 
 
+class MoveBackIn(Schema):
+    """household_id: the household to return to (the former one if left out)."""
+    household_id: int | None = None
+    relation: str | None = None
+    on: date | None = None
+
+
+class DeathRevokeIn(Schema):
+    reason: str
+
+
 class TransferIn(Schema):
     household_id: int
     relation: str = "relative"

@@ -270,6 +270,67 @@ def resident_record_death(*, actor, resident, died_on):
 
 
 @transaction.atomic
+def resident_move_back(*, actor, resident, household=None, relation=None, on=None):
+    """A resident who moved out comes back (迁回): into their former household unless another is given, which
+    must be living, in the same community. The record and its history go on; no second record is made."""
+    if resident.status != ResidentStatus.MOVED_OUT:
+        raise ApplicationError(f"该居民当前状态为“{resident.get_status_display()}”，不能办理迁回")
+    household = household or resident.household
+    if household.community_id != resident.community_id:
+        raise ApplicationError("只能迁回本社区的户；跨社区迁入请在本社区登记")
+    on = on or date.today()
+    if resident.moved_out_on and on < resident.moved_out_on:
+        raise ApplicationError("迁回日期不能早于迁出日期", details={"on": ["不能早于迁出日期"]})
+    relation = relation or resident.relation
+    _rejoin(actor, resident, household, relation)
+    resident.moved_in_on, resident.moved_out_on = on, None
+    resident.save(update_fields=["status", "household", "relation", "grid", "resident_group", "building",
+                                 "moved_in_on", "moved_out_on", "updated_at"])
+    audit_record(actor, "resident_move_back", resident, details={
+        "household": household.number, "relation": relation, "on": on.isoformat()})
+    return resident
+
+
+@transaction.atomic
+def resident_death_revoke(*, actor, resident, reason):
+    """A death recorded by mistake is taken back, with the reason; the resident is in their household again."""
+    if resident.status != ResidentStatus.DECEASED:
+        raise ApplicationError("该居民未登记死亡")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("请说明撤销死亡登记的原因", details={"reason": ["请填写原因"]})
+    died_on = resident.died_on
+    _rejoin(actor, resident, resident.household, resident.relation)
+    resident.died_on = None
+    resident.save(update_fields=["status", "relation", "died_on", "updated_at"])
+    audit_record(actor, "resident_death_revoke", resident, details={
+        "died_on": died_on.isoformat() if died_on else "", "reason": reason})
+    return resident
+
+
+def _rejoin(actor, resident, household, relation):
+    """Checks and puts a resident not in the register back into `household`, present (the caller saves)."""
+    if not (can_edit_household(actor, resident.household) and can_edit_household(actor, household)):
+        raise Forbidden("您无权修改该居民信息")
+    if household.status != HouseholdStatus.LIVING:
+        raise ApplicationError(f"户 {household.number} 已不在住，请选择在住户或登记新户",
+                               details={"number": ["该户已不在住"]})
+    if relation not in Relation.values:
+        raise ApplicationError(f"与户主关系“{relation}”无法识别", details={"relation": ["无法识别"]})
+    if relation == Relation.HEAD and household.members.filter(
+            status=ResidentStatus.PRESENT, relation=Relation.HEAD).exclude(id=resident.id).exists():
+        raise ApplicationError(f"户 {household.number} 已有户主，请选择与户主的关系",
+                               details={"relation": ["本户已有户主"]})
+    number = reveal_id_number(resident)
+    if number:
+        _check_id_unique({"id_number": number}, household=household, exclude_id=resident.id)
+    resident.status, resident.household, resident.relation = ResidentStatus.PRESENT, household, relation
+    resident.grid_id, resident.resident_group_id = household.grid_id, household.resident_group_id
+    resident.building_id = household.building_id
+    Household.objects.filter(id=household.id).update(member_count=F("member_count") + 1)
+
+
+@transaction.atomic
 def resident_transfer(*, actor, resident, to_household, relation=Relation.OTHER_RELATIVE):
     """Move a present resident from one household to another (both must be the actor's to edit)."""
     source = resident.household

@@ -21,6 +21,7 @@ from .forms import (
     ChangeHeadForm,
     CorrectForm,
     DeathForm,
+    DeathRevokeForm,
     ExportRevealForm,
     HouseholdCorrectForm,
     HouseholdForm,
@@ -28,6 +29,7 @@ from .forms import (
     ImportCommitForm,
     ImportMappingForm,
     ImportUploadForm,
+    MoveBackForm,
     MoveOutForm,
     ResidentSearchForm,
     RevealForm,
@@ -426,11 +428,16 @@ def _tag_form(request, resident, data=None):
     return TagAddForm(data, prefix="tag", sensitive_allowed=can_view_sensitive(request.user, resident.community_id))
 
 
+# The card's actions for a resident not in the register; every other one but 更正信息 is for those present.
+_ACTION_STATUS = {"move_back": ResidentStatus.MOVED_OUT, "death_revoke": ResidentStatus.DECEASED}
+
+
 def _resident_page(request, resident_id, **bound):
     resident = selectors.resident_get(request.user, resident_id)
     can_edit = can_edit_household(request.user, resident.household)
     for name, form in bound.items():
-        if not can_edit or (name != "correct" and resident.status != ResidentStatus.PRESENT):
+        shown = name == "correct" or resident.status == _ACTION_STATUS.get(name, ResidentStatus.PRESENT)
+        if not (can_edit and shown):
             _errors_as_messages(request, form)
     forms = {
         "correct": CorrectForm(prefix="correct", resident=resident),
@@ -438,6 +445,8 @@ def _resident_page(request, resident_id, **bound):
         "death": DeathForm(prefix="death"),
         "transfer": TransferForm(prefix="transfer"),
         "tag": _tag_form(request, resident),
+        "move_back": MoveBackForm(prefix="move_back", resident=resident),
+        "death_revoke": DeathRevokeForm(prefix="death_revoke"),
     } | bound
     return render(request, "registry/resident_detail.html", {
         "resident": resident,
@@ -488,6 +497,36 @@ def resident_death(request, resident_id):
         return _done(request, gettext("已登记 %(name)s 死亡"),
                      "registry:resident", resident.id, name=resident.name)
     return _resident_page(request, resident_id, death=form)
+
+
+@require_POST
+@login_required
+def resident_move_back(request, resident_id):
+    resident = selectors.resident_get(request.user, resident_id)
+    form = MoveBackForm(request.POST, prefix="move_back", resident=resident)
+
+    def move_back(data):
+        household = selectors.household_find(request.user, community_id=resident.community_id,
+                                             number=data["number"]) if data["number"] else None
+        return services.resident_move_back(actor=request.user, resident=resident, household=household,
+                                           relation=data["relation"], on=data["on"])
+
+    if _submit(form, move_back):
+        return _done(request, gettext("%(name)s 已迁回户 %(number)s"), "registry:resident", resident.id,
+                     name=resident.name, number=resident.household.number)
+    return _resident_page(request, resident_id, move_back=form)
+
+
+@require_POST
+@login_required
+def resident_death_revoke(request, resident_id):
+    resident = selectors.resident_get(request.user, resident_id)
+    form = DeathRevokeForm(request.POST, prefix="death_revoke")
+    if _submit(form, lambda data: services.resident_death_revoke(
+            actor=request.user, resident=resident, reason=data["reason"])):
+        return _done(request, gettext("已撤销 %(name)s 的死亡登记"), "registry:resident", resident.id,
+                     name=resident.name)
+    return _resident_page(request, resident_id, death_revoke=form)
 
 
 @require_POST

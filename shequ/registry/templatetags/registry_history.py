@@ -17,7 +17,7 @@ DETAIL_LABELS = {
     "on": gettext_noop("日期"), "destination": gettext_noop("迁往"), "died_on": gettext_noop("死亡日期"),
     "number": gettext_noop("户号"), "address": gettext_noop("地址"), "household": gettext_noop("户号"),
     "new_household": gettext_noop("新户号"), "members": gettext_noop("成员"), "into": gettext_noop("并入户号"),
-    "name": gettext_noop("姓名"), "id_number": gettext_noop("身份证号"),
+    "name": gettext_noop("姓名"), "id_number": gettext_noop("身份证号"), "reason": gettext_noop("原因"),
 }
 
 
@@ -87,6 +87,10 @@ def history_lines(event):
     if event.verb == "household_head_change":
         head = details.get("head", {})
         return [_line("户主", f"{head.get('from') or gettext('空')} → {head.get('to')}")]
+    if event.verb == "resident_move_back":
+        return [gettext("迁回户 %(to)s，关系：%(relation)s，日期：%(on)s") % {
+            "to": details.get("household"), "relation": _choice(Relation, details.get("relation", "")),
+            "on": details.get("on", "")}]
     if event.verb == "resident_transfer":
         moved = details.get("household", {})
         return [gettext("户 %(from)s → 户 %(to)s，关系：%(relation)s") % {
