@@ -3,6 +3,7 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from shequ.audit.services import audit_record
 from shequ.core.errors import ApplicationError, Forbidden
@@ -20,7 +21,8 @@ def _hash_token(raw):
 @transaction.atomic
 def user_create(*, actor, username, password, full_name=""):
     if User.objects.filter(username__iexact=username).exists():
-        raise ApplicationError(f"用户名“{username}”已被使用", code="duplicate", details={"username": ["已被使用"]})
+        raise ApplicationError(gettext("用户名“%(username)s”已被使用") % {"username": username}, code="duplicate",
+                               details={"username": [gettext("已被使用")]})
     user = User.objects.create_user(username=username, password=password, full_name=full_name)
     audit_record(actor, "create", user, details={"username": username, "full_name": full_name})
     return user
@@ -57,10 +59,10 @@ def membership_revoke(*, actor, membership):
 def api_token_create(*, actor, user, name):
     """Returns the token row and the raw token, which is shown once and never stored."""
     if not can_manage_tokens(actor):
-        raise Forbidden("只有社区书记/主任或街道管理员可以创建 API 令牌")
+        raise Forbidden(gettext("只有社区书记/主任或街道管理员可以创建 API 令牌"))
     name = (name or "").strip()
     if not name:
-        raise ApplicationError("请填写令牌名称", details={"name": ["必填"]})
+        raise ApplicationError(gettext("请填写令牌名称"), details={"name": [gettext("必填")]})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name, prefix=raw[: len(TOKEN_PREFIX) + 6], key_hash=_hash_token(raw), created_by=actor

@@ -1,7 +1,8 @@
 """Chinese identity data: resident ID numbers (GB 11643-1999) and phone numbers.
 
 Everything here is pure Python so it can run inside imports of messy Excel
-rosters, seed scripts and benchmarks without Django.
+rosters, seed scripts and benchmarks without Django. The messages of its errors are
+Chinese message ids, translated into the active language once Django is set up.
 """
 
 from __future__ import annotations
@@ -10,6 +11,18 @@ import operator
 import re
 from datetime import date
 from typing import NamedTuple
+
+from django.apps import apps
+from django.utils import translation
+
+from shequ.core.i18n import gettext_noop
+
+
+def gettext(message: str) -> str:
+    """The message in the active language (an import's rows are checked in Chinese, the language of the files
+    it writes); the Chinese message itself where Django is not set up (scripts, benchmarks)."""
+    return translation.gettext(message) if apps.ready else message
+
 
 # --------------------------------------------------------------------------
 # Text clean-up
@@ -56,14 +69,18 @@ def normalize_text(value: object) -> str:
 
 
 class IdNumberError(ValueError):
-    """Invalid resident ID number; str(error) is a Chinese message for the user."""
+    """Invalid resident ID number; str(error) is a message for the user, in the active language."""
+
+
+# IdNumberPrecisionLost's message in Chinese: an import, whose rows are checked in Chinese, counts those rows by it.
+PRECISION_LOST_MESSAGE = gettext_noop("身份证号以数字或科学计数法存储，已丢失精度，请将该列设为文本后重新导入")
 
 
 class IdNumberPrecisionLost(IdNumberError):
     """The number went through Excel as a float, so its last digits are gone."""
 
     def __init__(self) -> None:
-        super().__init__("身份证号以数字或科学计数法存储，已丢失精度，请将该列设为文本后重新导入")
+        super().__init__(gettext(PRECISION_LOST_MESSAGE))
 
 
 class IdInfo(NamedTuple):
@@ -112,7 +129,7 @@ def _check_char(first_17: str) -> str:
 def _text_from_raw(raw: str | int | float) -> str:
     # bool is an int subclass, but True is never an ID number.
     if isinstance(raw, bool):
-        raise IdNumberError("身份证号含非法字符")
+        raise IdNumberError(gettext("身份证号含非法字符"))
     if isinstance(raw, float):
         raise IdNumberPrecisionLost()
     text = normalize_text(raw)
@@ -123,14 +140,14 @@ def _text_from_raw(raw: str | int | float) -> str:
 
 def _check_shape(text: str) -> None:
     if not text:
-        raise IdNumberError("身份证号不能为空")
+        raise IdNumberError(gettext("身份证号不能为空"))
     if not _ID_CHARS.match(text):
-        raise IdNumberError("身份证号含非法字符")
+        raise IdNumberError(gettext("身份证号含非法字符"))
     if len(text) not in (15, 18):
-        raise IdNumberError("身份证号应为18位（或旧版15位）")
+        raise IdNumberError(gettext("身份证号应为18位（或旧版15位）"))
     if not (_ID_18.match(text) or _ID_15.match(text)):
         # Right length, but an 'X' somewhere other than the final position.
-        raise IdNumberError("身份证号含非法字符")
+        raise IdNumberError(gettext("身份证号含非法字符"))
 
 
 def _is_valid_region(region_code: str) -> bool:
@@ -144,16 +161,16 @@ def _is_valid_region(region_code: str) -> bool:
 
 def _check_region(region_code: str) -> None:
     if not _is_valid_region(region_code):
-        raise IdNumberError("身份证号地区码无效")
+        raise IdNumberError(gettext("身份证号地区码无效"))
 
 
 def _parse_birth_date(yyyymmdd: str, today: date) -> date:
     try:
         birth = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
     except ValueError:
-        raise IdNumberError("身份证号出生日期无效") from None
+        raise IdNumberError(gettext("身份证号出生日期无效")) from None
     if birth.year < _EARLIEST_BIRTH_YEAR or birth > today:
-        raise IdNumberError("身份证号出生日期无效")
+        raise IdNumberError(gettext("身份证号出生日期无效"))
     return birth
 
 
@@ -165,7 +182,7 @@ def _upgrade_15_to_17(text: str) -> str:
 def parse_id_number(raw: str | int | float, *, today: date | None = None) -> IdInfo:
     """Validate a resident ID number and return what it encodes.
 
-    Raises IdNumberError (or IdNumberPrecisionLost) with a Chinese message.
+    Raises IdNumberError (or IdNumberPrecisionLost) with a message in the active language.
     `today` exists so tests can pin the "birth date in the future" check.
     """
     if raw.__class__ is str and _CLEAN_ID_18.fullmatch(raw):
@@ -180,7 +197,7 @@ def parse_id_number(raw: str | int | float, *, today: date | None = None) -> IdI
     birth = _parse_birth_date(first_17[6:14], today or date.today())
     expected_check = _check_char(first_17)
     if not converted_from_15 and text[17] != expected_check:
-        raise IdNumberError(f"身份证号校验码错误，应为 {expected_check}")
+        raise IdNumberError(gettext("身份证号校验码错误，应为 %(check)s") % {"check": expected_check})
 
     return IdInfo(
         number=first_17 + expected_check,
@@ -229,7 +246,7 @@ def age_on(birth: date, today: date) -> int:
 
 
 class PhoneError(ValueError):
-    """Invalid phone number; str(error) is a Chinese message for the user."""
+    """Invalid phone number; str(error) is a message for the user, in the active language."""
 
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -254,23 +271,27 @@ def _strip_country_code(digits: str) -> str:
     return digits
 
 
+def _mobile_digits(raw: object) -> str | None:
+    digits = _strip_country_code(_phone_digits(raw))
+    return digits if _MOBILE.match(digits) else None
+
+
 def validate_mobile(raw: object) -> str:
     """Return the 11-digit mobile number or raise PhoneError."""
-    digits = _strip_country_code(_phone_digits(raw))
-    if not _MOBILE.match(digits):
-        raise PhoneError("手机号应为以1开头的11位数字")
+    digits = _mobile_digits(raw)
+    if digits is None:
+        raise PhoneError(gettext("手机号应为以1开头的11位数字"))
     return digits
 
 
 def normalize_phone(raw: object) -> str:
     """Return the digits of a mobile or landline number or raise PhoneError."""
-    try:
-        return validate_mobile(raw)
-    except PhoneError:
-        pass
+    mobile = _mobile_digits(raw)
+    if mobile is not None:
+        return mobile  # a landline is no error: its message is not built
     digits = _phone_digits(raw)
     if not _LANDLINE.match(digits):
-        raise PhoneError("电话号码格式不正确")
+        raise PhoneError(gettext("电话号码格式不正确"))
     return digits
 
 

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from shequ.audit.services import audit_record
 from shequ.core.errors import ApplicationError, Forbidden, validation_error_details
@@ -14,7 +15,7 @@ def _check_may_write(actor, place):
     else:
         allowed = can_manage_community(actor, place.community_id)
     if not allowed:
-        raise Forbidden("您无权管理该地区")
+        raise Forbidden(gettext("您无权管理该地区"))
 
 
 def _inherit_community(place, kind):
@@ -30,8 +31,9 @@ def _check_same_community(place):
     for field in ("grid", "resident_group", "estate", "building"):
         related = getattr(place, field, None) if hasattr(place, f"{field}_id") else None
         if related is not None and related.community_id != place.community_id:
-            label = place._meta.get_field(field).verbose_name
-            raise ApplicationError(f"{label}不属于本社区", details={field: ["不属于本社区"]})
+            label = gettext(str(place._meta.get_field(field).verbose_name))
+            raise ApplicationError(gettext("%(field)s不属于本社区") % {"field": label},
+                                   details={field: [gettext("不属于本社区")]})
 
 
 def _validate(place):
@@ -40,7 +42,8 @@ def _validate(place):
     except ValidationError as error:
         details = validation_error_details(error)
         first = next(iter(details.values()))[0]
-        raise ApplicationError(f"数据有误：{first}", code="validation_error", details=details) from error
+        raise ApplicationError(gettext("数据有误：%(error)s") % {"error": first}, code="validation_error",
+                               details=details) from error
 
 
 def _changes(place, data):

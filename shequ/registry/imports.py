@@ -6,6 +6,11 @@ written, rejected rows go to an xlsx with an 错误说明 column (job.rejected_f
 cancel raises inside the transaction, so the registry is left exactly as it was, and the job is then
 marked FAILED (with a Chinese error_message) or CANCELLED in a short transaction of its own.
 
+Language: what the import and its preview store (the problems, the rejected-rows file, error_message) is
+Chinese, whoever started them, so rows are checked under translation.override(settings.LANGUAGE_CODE)
+(run_import, _preview_rows; a forked reading process inherits it). The refusals the services raise in the
+request (upload, mapping, preview, commit, cancel) are in the user's language.
+
 Speed: rows stream from the file in batches of BATCH_SIZE; each batch costs a fixed number of queries
 (duplicate check by blind index, household look-ups, one executemany or COPY per table), whatever its
 size. Row ids are allocated up front (SQLite: max id under the write lock the import holds; PostgreSQL:
@@ -45,14 +50,16 @@ from django.conf import settings
 from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django_tasks import task
 
 from shequ.audit.services import audit_record
 from shequ.core.context import source as audit_source
 from shequ.core.database import refresh_planner_statistics
 from shequ.core.errors import ApplicationError, Forbidden
-from shequ.core.identity import IdNumberPrecisionLost, normalize_text
+from shequ.core.i18n import gettext_noop
+from shequ.core.identity import PRECISION_LOST_MESSAGE, normalize_text
 from shequ.core.scoping import actor_scope
 from shequ.places.models import Building, Community, Entrance, Estate
 from shequ.places.permissions import can_manage_community
@@ -85,7 +92,6 @@ BATCH_SIZE = 2000
 PROTECT_CHUNK = 50
 MAX_STORED_PROBLEMS = 1000
 AUDIT_CHANGES_LIMIT = 200
-PRECISION_LOST_MESSAGE = str(IdNumberPrecisionLost())
 REJECTED_COLUMN = "错误说明"
 ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 # A running import or background preview reports after every batch: one silent this long has lost its
@@ -95,7 +101,7 @@ STALLED_AFTER = timedelta(minutes=10)
 # roster is removed as soon as its import has written them, encrypted, into the registry; any of them a day
 # after its job was last touched (as exports' files are), by the next upload.
 FILE_LIFETIME = timedelta(days=1)
-EXPIRED_ROSTER_MESSAGE = "上传的文件已超过保存期限（1天）并已删除，请重新上传"
+EXPIRED_ROSTER_MESSAGE = gettext_noop("上传的文件已超过保存期限（1天）并已删除，请重新上传")  # translated where raised
 _STALLED = {
     ImportStatus.RUNNING: (ImportStatus.FAILED, "导入中断：后台处理已停止，居民台账未做任何改动，请重新导入"),
     ImportStatus.PREVIEWING: (ImportStatus.MAPPED, "预检中断：后台处理已停止，请重新预检"),
@@ -126,7 +132,7 @@ def import_communities(actor):
 
 def _check_importer(actor, job):
     if not can_import_into(actor, job.community_id):
-        raise Forbidden("您无权向该社区导入居民")
+        raise Forbidden(gettext("您无权向该社区导入居民"))
 
 
 def job_roster(job):
@@ -136,7 +142,7 @@ def job_roster(job):
 
 def _require_roster(job):
     if not job.file:
-        raise ApplicationError(EXPIRED_ROSTER_MESSAGE, code="expired")
+        raise ApplicationError(gettext(EXPIRED_ROSTER_MESSAGE), code="expired")
 
 
 def import_files_expire():
@@ -173,7 +179,7 @@ def job_summary(job):
 def import_upload(*, actor, community, file):
     """Keep the uploaded file, find its header row and suggest a column mapping."""
     if not can_import_into(actor, community.id):
-        raise Forbidden("您无权向该社区导入居民")
+        raise Forbidden(gettext("您无权向该社区导入居民"))
     import_files_expire()
     name = Path(getattr(file, "name", "") or "roster").name[:200]
     job = ImportJob(community=community, created_by=actor, file_name=name)
@@ -202,21 +208,25 @@ def _clean_mapping(job, mapping):
         if not field:
             continue
         if letter not in letters:
-            raise ApplicationError(f"第{letter}列不在表头中", details={"mapping": [letter]})
+            raise ApplicationError(gettext("第%(column)s列不在表头中") % {"column": letter},
+                                   details={"mapping": [letter]})
         if field not in FIELDS:
-            raise ApplicationError(f"未知字段“{field}”", details={"mapping": [letter]})
+            raise ApplicationError(gettext("未知字段“%(field)s”") % {"field": field}, details={"mapping": [letter]})
         if field in used:
             raise ApplicationError(
-                f"“{FIELDS[field]}”同时对应了{used[field]}列和{letter}列，请只保留一列", details={"mapping": [letter]})
+                gettext("“%(field)s”同时对应了%(first)s列和%(second)s列，请只保留一列")
+                % {"field": gettext(FIELDS[field]), "first": used[field], "second": letter},
+                details={"mapping": [letter]})
         used[field] = letter
         clean[letter] = field
     fields = set(clean.values())
     if "name" not in fields:
-        raise ApplicationError("请指定哪一列是“姓名”", details={"mapping": ["name"]})
+        raise ApplicationError(gettext("请指定哪一列是“姓名”"), details={"mapping": ["name"]})
     if not fields & {"id_number", "birth_date"}:
-        raise ApplicationError("请指定哪一列是“身份证号”", details={"mapping": ["id_number"]})
+        raise ApplicationError(gettext("请指定哪一列是“身份证号”"), details={"mapping": ["id_number"]})
     if not fields & {"household_number", "relation", "address", "building", "room"}:
-        raise ApplicationError("无法分户：请至少指定“户号”“与户主关系”或住址中的一列", details={"mapping": ["household"]})
+        raise ApplicationError(gettext("无法分户：请至少指定“户号”“与户主关系”或住址中的一列"),
+                               details={"mapping": ["household"]})
     return clean
 
 
@@ -225,12 +235,12 @@ def import_set_mapping(*, actor, job, mapping, duplicate_policy=DuplicatePolicy.
     """mapping is {column letter: field}; columns left out are not imported."""
     _check_importer(actor, job)
     if job.status in ACTIVE_STATUSES or job.status == ImportStatus.DONE:
-        raise ApplicationError("该导入任务已开始或已完成，不能再修改列对应")
+        raise ApplicationError(gettext("该导入任务已开始或已完成，不能再修改列对应"))
     if job.status == ImportStatus.PREVIEWING:
-        raise ApplicationError("正在预检，请等预检结束后再修改列对应")
+        raise ApplicationError(gettext("正在预检，请等预检结束后再修改列对应"))
     _require_roster(job)
     if duplicate_policy not in DuplicatePolicy.values:
-        raise ApplicationError("重复身份证号的处理方式无效", details={"duplicate_policy": ["无效"]})
+        raise ApplicationError(gettext("重复身份证号的处理方式无效"), details={"duplicate_policy": [gettext("无效")]})
     job.mapping = _clean_mapping(job, mapping)
     job.duplicate_policy = duplicate_policy
     job.status = ImportStatus.MAPPED
@@ -258,7 +268,7 @@ def import_preview(*, actor, job):
         claimable = ImportJob.objects.filter(id=job.id, status__in=(ImportStatus.MAPPED, ImportStatus.PREVIEWED))
         if not claimable.update(status=ImportStatus.PREVIEWING, processed_rows=0, error_message="",
                                 updated_at=timezone.now()):
-            raise ApplicationError("请先确认列对应")
+            raise ApplicationError(gettext("请先确认列对应"))
         if background:
             # The task row commits together with the PREVIEWING status, as for the commit.
             import_preview_task.enqueue(job.id, actor.id)
@@ -271,7 +281,12 @@ def import_preview(*, actor, job):
 def _preview_rows(job, actor, *, on_progress=None):
     """Check a job claimed for preview and keep the summary. Only a job still PREVIEWING takes it: one
     cancelled meanwhile stays cancelled. A failure puts the job back to MAPPED with the reason, for the
-    mapping page, and is raised again."""
+    mapping page, and is raised again. In Chinese, whoever asked: the summary is stored."""
+    with translation.override(settings.LANGUAGE_CODE):
+        _check_preview_rows(job, actor, on_progress=on_progress)
+
+
+def _check_preview_rows(job, actor, *, on_progress):
     try:
         summary = _Importer(job, actor, commit=False, on_progress=on_progress).run()
     except ImportCancelled:
@@ -294,17 +309,17 @@ def import_commit(*, actor, job, duplicate_policy=None):
     _check_importer(actor, job)
     if duplicate_policy is not None:
         if duplicate_policy not in DuplicatePolicy.values:
-            raise ApplicationError("重复身份证号的处理方式无效", details={"duplicate_policy": ["无效"]})
+            raise ApplicationError(gettext("重复身份证号的处理方式无效"), details={"duplicate_policy": [gettext("无效")]})
         job.duplicate_policy = duplicate_policy
     if not job.mapping:
-        raise ApplicationError("请先确认列对应")
+        raise ApplicationError(gettext("请先确认列对应"))
     _require_roster(job)
     claimed = ImportJob.objects.filter(id=job.id, status__in=COMMITTABLE_STATUSES).update(
         status=ImportStatus.QUEUED, duplicate_policy=job.duplicate_policy, cancel_requested=False,
         processed_rows=0, applied_rows=0, rejected_rows=0, error_message="", finished_at=None,
         updated_at=timezone.now())
     if not claimed:
-        raise ApplicationError("该导入任务正在进行或已完成")
+        raise ApplicationError(gettext("该导入任务正在进行或已完成"))
     audit_record(actor, "import_queue", job, details={"duplicate_policy": job.duplicate_policy})
     _Signals(job).close()  # a cancel request left from an earlier run must not stop this one
     import_task.enqueue(job.id, actor.id)
@@ -319,7 +334,7 @@ def import_cancel(*, actor, job):
     _check_importer(actor, job)
     job.refresh_from_db(fields=["status"])
     if job.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CANCELLED):
-        raise ApplicationError("该导入任务已结束，无法取消")
+        raise ApplicationError(gettext("该导入任务已结束，无法取消"))
     if job.status == ImportStatus.PREVIEWING:
         return _cancel_preview(actor, job)
     if job.status in ACTIVE_STATUSES:
@@ -431,7 +446,13 @@ def import_file(*, actor, community, path, mapping=None, duplicate_policy=Duplic
 
 def run_import(job, *, actor=None, on_progress=None):
     """Apply the job's file to the registry, all or nothing. Sets the job DONE, FAILED or CANCELLED and
-    returns it. on_progress(processed, total) is called after every batch."""
+    returns it. on_progress(processed, total) is called after every batch. In Chinese, whoever started it:
+    its problems, rejected-rows file and error message are stored."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _run_import(job, actor=actor, on_progress=on_progress)
+
+
+def _run_import(job, *, actor, on_progress):
     actor = actor or job.created_by
     started = ImportJob.objects.filter(id=job.id, status__in=(ImportStatus.QUEUED, *COMMITTABLE_STATUSES)).update(
         status=ImportStatus.RUNNING, updated_at=timezone.now())
@@ -1541,7 +1562,7 @@ class _Importer:
                 letter = self.letter_of.get(alternative)
                 if letter:
                     break
-        return letter, (self.headers.get(letter) if letter else FIELD_LABELS.get(field) or FIELDS.get(field, field))
+        return letter, (self.headers.get(letter) if letter else str(FIELD_LABELS.get(field) or FIELDS.get(field, field)))
 
     def _reject(self, row):
         self.counts["rejected"] += 1

@@ -7,7 +7,8 @@ title row above it is skipped. Header names are matched through aliases (身份�
 are one column); unknown headers stay unmapped until a person maps them. Rows are numbered as Excel
 shows them, columns by letter, so every message can say exactly where a problem is.
 
-Nothing here touches the database.
+Nothing here touches the database. Its errors are in the active language: the user's at upload, Chinese
+while an import or a preview reads the file (imports.py), as what they store is.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+
+from django.utils.translation import gettext
 
 from shequ.core.errors import ApplicationError
 from shequ.core.identity import normalize_text
@@ -240,7 +243,7 @@ class Roster:
         elif self.suffix in CSV_SUFFIXES:
             self.kind = "csv"
         else:
-            raise ApplicationError("不支持的文件格式，请上传 xlsx、xls、ods 或 csv 文件", code="bad_file")
+            raise ApplicationError(gettext("不支持的文件格式，请上传 xlsx、xls、ods 或 csv 文件"), code="bad_file")
         self._sheet = None
         self._stream = None
 
@@ -282,7 +285,8 @@ class Roster:
                     workbook = CalamineWorkbook.from_path(str(self.source))
                 sheet = workbook.get_sheet_by_index(0)
             except (CalamineError, OSError, ValueError) as error:
-                raise ApplicationError("无法读取该表格文件，请确认文件未损坏且不是加密文件", code="bad_file") from error
+                raise ApplicationError(gettext("无法读取该表格文件，请确认文件未损坏且不是加密文件"),
+                                       code="bad_file") from error
             self._sheet = sheet
         return self._sheet
 
@@ -331,8 +335,9 @@ class Roster:
             for index, cells in enumerate(csv.reader(text, delimiter=delimiter)):
                 yield index + 1, cells
         except UnicodeDecodeError as error:
-            raise ApplicationError(f"文件编码无法识别（按 {self.encoding} 读取失败），请另存为 UTF-8 或 GBK 编码的 CSV",
-                                   code="bad_file") from error
+            raise ApplicationError(
+                gettext("文件编码无法识别（按 %(encoding)s 读取失败），请另存为 UTF-8 或 GBK 编码的 CSV")
+                % {"encoding": self.encoding}, code="bad_file") from error
         finally:
             text.close()
 
@@ -364,7 +369,7 @@ class Roster:
             if seen >= HEADER_SCAN_ROWS:
                 break
         if first is None:
-            raise ApplicationError("文件中没有数据", code="empty_file")
+            raise ApplicationError(gettext("文件中没有数据"), code="empty_file")
         return Header(first.row, _trim(first.cells))
 
     def sample_rows(self, header_row, count=3):

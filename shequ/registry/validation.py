@@ -4,6 +4,8 @@ import re
 from datetime import date
 from functools import lru_cache
 
+from django.utils.translation import gettext, gettext_lazy, pgettext
+
 from shequ.core.identity import IdNumberError, PhoneError, normalize_text, parse_id_number, validate_mobile
 
 from .choices import (
@@ -20,11 +22,16 @@ from .pinyin import to_pinyin
 
 _ETHNIC_SET = frozenset(ETHNIC_GROUPS)
 NAME = re.compile(r"^[\u3400-\u9fff·A-Za-z]{1,50}$")
+# Lazy: a message names the field in the language it is built in (an import's, which are checked in Chinese,
+# take str() of it).
 FIELD_LABELS = {
-    "name": "姓名", "id_number": "身份证号", "phone": "手机号", "sex": "性别", "birth_date": "出生日期",
-    "ethnicity": "民族", "relation": "与户主关系", "residence_status": "居住状况", "political_status": "政治面貌",
-    "education": "文化程度", "employment": "就业状况", "marital_status": "婚姻状况", "moved_in_on": "迁入日期",
-    "floating_registered_on": "流动人口登记日期", "floating_expires_on": "居住登记有效期至", "notes": "备注",
+    "name": gettext_lazy("姓名"), "id_number": gettext_lazy("身份证号"), "phone": gettext_lazy("手机号"),
+    "sex": gettext_lazy("性别"), "birth_date": gettext_lazy("出生日期"), "ethnicity": gettext_lazy("民族"),
+    "relation": gettext_lazy("与户主关系"), "residence_status": gettext_lazy("居住状况"),
+    "political_status": gettext_lazy("政治面貌"), "education": gettext_lazy("文化程度"),
+    "employment": gettext_lazy("就业状况"), "marital_status": gettext_lazy("婚姻状况"),
+    "moved_in_on": gettext_lazy("迁入日期"), "floating_registered_on": gettext_lazy("流动人口登记日期"),
+    "floating_expires_on": gettext_lazy("居住登记有效期至"), "notes": gettext_lazy("备注"),
 }
 CHOICE_FIELDS = {
     "sex": Sex, "relation": Relation, "residence_status": ResidenceStatus, "political_status": PoliticalStatus,
@@ -83,19 +90,19 @@ def parse_date(raw):
         year, month, day = (int(part) for part in text.split("-")[:3])
         return date(year, month, day)
     except (TypeError, ValueError):
-        raise ValueError("日期格式不正确，应为 2024-05-01 或 2024年5月1日") from None
+        raise ValueError(gettext("日期格式不正确，应为 2024-05-01 或 2024年5月1日")) from None
 
 
 def validate_person(raw, *, require_id=True, today=None):
     """Returns (values, errors). values are ready for the Resident model (sensitive ones still plain,
-    under 'id_number' and 'phone'); errors map a field to a Chinese message. An import passes `today`
+    under 'id_number' and 'phone'); errors map a field to a message in the active language. An import passes `today`
     once for all its rows (an ID number's birth date may not be after it)."""
     values, errors = {}, {}
     name = normalize_text(raw.get("name")).replace(".", "·").replace("•", "·")
     if not name:
-        errors["name"] = "姓名不能为空"
+        errors["name"] = gettext("姓名不能为空")
     elif not NAME.match(name):
-        errors["name"] = "姓名只能包含汉字、间隔号或字母"
+        errors["name"] = gettext("姓名只能包含汉字、间隔号或字母")
     else:
         values["name"] = name
         values["name_pinyin"], values["name_initials"] = to_pinyin(name)
@@ -105,14 +112,15 @@ def validate_person(raw, *, require_id=True, today=None):
     if ethnicity in _ETHNIC_SET or f"{ethnicity}族" in _ETHNIC_SET:
         values["ethnicity"] = ethnicity if ethnicity in _ETHNIC_SET else f"{ethnicity}族"
     else:
-        errors["ethnicity"] = f"“{ethnicity}”不是56个民族之一"
+        errors["ethnicity"] = gettext("“%(value)s”不是56个民族之一") % {"value": ethnicity}
     for field in CHOICE_FIELDS:
         if field == "sex" or raw.get(field) in (None, ""):
             continue
         value = choice_value(field, raw.get(field))
         if value is None:
-            options = "、".join(label for _, label in CHOICE_FIELDS[field].choices)
-            errors[field] = f"“{normalize_text(raw.get(field))}”无法识别，可选：{options}"
+            options = pgettext("list separator", "、").join(gettext(label) for _, label in CHOICE_FIELDS[field].choices)
+            errors[field] = gettext("“%(value)s”无法识别，可选：%(options)s") % {
+                "value": normalize_text(raw.get(field)), "options": options}
         else:
             values[field] = value
     for field in ("moved_in_on", "floating_registered_on", "floating_expires_on"):
@@ -130,7 +138,7 @@ def _validate_identity(raw, values, errors, require_id, today):
     id_raw = raw.get("id_number")
     if id_raw in (None, ""):
         if require_id:
-            errors["id_number"] = "身份证号不能为空"
+            errors["id_number"] = gettext("身份证号不能为空")
             return
         _birth_and_sex_by_hand(raw, values, errors)
         values["id_number"] = ""
@@ -144,13 +152,13 @@ def _validate_identity(raw, values, errors, require_id, today):
                   id_converted_from_15=info.converted_from_15)
     stated_sex = choice_value("sex", raw.get("sex")) if raw.get("sex") not in (None, "") else None
     if stated_sex and stated_sex != info.sex:
-        errors["sex"] = "性别与身份证号不一致（身份证号第17位奇数为男、偶数为女）"
+        errors["sex"] = gettext("性别与身份证号不一致（身份证号第17位奇数为男、偶数为女）")
 
 
 def _birth_and_sex_by_hand(raw, values, errors):
     sex = choice_value("sex", raw.get("sex")) if raw.get("sex") not in (None, "") else None
     if not sex:
-        errors["sex"] = "没有身份证号时必须填写性别"
+        errors["sex"] = gettext("没有身份证号时必须填写性别")
     else:
         values["sex"] = sex
     try:
@@ -159,7 +167,7 @@ def _birth_and_sex_by_hand(raw, values, errors):
         errors["birth_date"] = str(error)
         return
     if birth is None:
-        errors["birth_date"] = "没有身份证号时必须填写出生日期"
+        errors["birth_date"] = gettext("没有身份证号时必须填写出生日期")
     else:
         values["birth_date"] = birth
 
