@@ -1,4 +1,8 @@
-"""One home page (工作台) per role. Each app contributes the figures its selectors can give."""
+"""One home page (工作台) per role. Each app contributes the figures its selectors can give: places the
+summary, other apps panels they register here (like navigation), shown to those who may see them."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +20,27 @@ ROLE_HOMES = {
 }
 
 
+@dataclass(frozen=True)
+class HomePanel:
+    key: str
+    template: str
+    order: int
+    visible: Callable
+    context: Callable  # actor -> what the panel's template reads as `panel`
+
+
+_panels: dict[str, HomePanel] = {}
+
+
+def register_panel(key, *, template, order, visible, context):
+    _panels[key] = HomePanel(key, template, order, visible, context)
+
+
+def home_panels(actor):
+    return [{"key": p.key, "template": p.template, **p.context(actor)}
+            for p in sorted(_panels.values(), key=lambda panel: panel.order) if p.visible(actor)]
+
+
 def home_context(actor, membership):
     if membership is None:
         return {"template": "core/home_none.html", "home_title": "工作台"}
@@ -25,4 +50,5 @@ def home_context(actor, membership):
         "home_title": title,
         "role": membership.role,
         "summary": place_summary(actor, membership),
+        "panels": home_panels(actor),
     }

@@ -10,7 +10,7 @@ from shequ.core.errors import Forbidden, NotFound
 from shequ.places.selectors import place_get
 
 from . import exports, imports, selectors, services
-from .choices import TagKind
+from .choices import RegistrationDue, TagKind
 from .household_card import household_card_docx
 from .models import ExportKind, ExportStatus
 from .overview import registry_overview
@@ -59,6 +59,7 @@ class ListFilters(Schema):
     age_max: int | None = None
     tag: TagKind | None = None
     residence_status: str | None = None
+    registration_due: RegistrationDue | None = None
     status: str = "present"
 
 

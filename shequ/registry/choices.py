@@ -112,6 +112,15 @@ ETHNIC_GROUPS = [
 Ethnicity = models.TextChoices("Ethnicity", [(name, name) for name in ETHNIC_GROUPS])
 
 
+class RegistrationDue(models.TextChoices):
+    """Where a floating resident's 居住登记 stands, for the list's filter and the home page's reminders."""
+    EXPIRED = "expired", gettext_noop("居住登记已过期")
+    SOON = "soon", gettext_noop("居住登记30天内到期")
+
+
+REGISTRATION_DUE_DAYS = 30
+
+
 class TagKind(models.TextChoices):
     LIVING_ALONE = "living_alone", gettext_noop("独居")
     EMPTY_NEST = "empty_nest", gettext_noop("空巢")

@@ -22,6 +22,7 @@ from .choices import (
     Housing,
     MaritalStatus,
     PoliticalStatus,
+    RegistrationDue,
     Relation,
     ResidenceStatus,
     Sex,
@@ -46,6 +47,8 @@ class ResidentSearchForm(forms.Form):
     tag = forms.ChoiceField(label=_("重点人群"), required=False, choices=translated_choices(TagKind.choices, ANY))
     residence_status = forms.ChoiceField(label=_("居住状况"), required=False,
                                          choices=translated_choices(ResidenceStatus.choices, ANY))
+    registration_due = forms.ChoiceField(label=_("居住登记"), required=False,
+                                         choices=translated_choices(RegistrationDue.choices, ANY))
     after = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, community_ids=(), sensitive_tags=False, **kwargs):
@@ -64,7 +67,8 @@ class ResidentSearchForm(forms.Form):
             "q": data.get("q") or "", "grid_id": data["grid"].id if data.get("grid") else None,
             "group_id": data["group"].id if data.get("group") else None, "sex": data.get("sex") or None,
             "age_min": data.get("age_min"), "age_max": data.get("age_max"), "tag": data.get("tag") or None,
-            "residence_status": data.get("residence_status") or None, "after_id": data.get("after"),
+            "residence_status": data.get("residence_status") or None,
+            "registration_due": data.get("registration_due") or None, "after_id": data.get("after"),
         }
 
 

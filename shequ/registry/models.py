@@ -123,6 +123,9 @@ class Resident(CommunityOwned):
             models.Index(fields=["community", "id_tail6_hash"]),
             models.Index(fields=["community", "phone_tail4_hash"]),
             models.Index(fields=["phone_hash"]),
+            # Floating residents only (about one in ten): the 居住登记 due filter and the home page's reminders.
+            models.Index(fields=["community", "floating_expires_on"], name="registry_re_floating_due",
+                         condition=models.Q(floating_expires_on__isnull=False)),
             models.Index(fields=["community", "id"]),
             models.Index(fields=["grid", "id"]),
             models.Index(fields=["building", "id"]),

@@ -1,6 +1,7 @@
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
+from urllib.parse import urlencode
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection
@@ -8,20 +9,24 @@ from django.db.models import Case, Prefetch, Value, When
 
 from shequ.audit.models import AuditEvent
 from shequ.core.errors import NotFound
+from shequ.core.i18n import gettext_noop
 from shequ.core.pagination import keyset_page
 from shequ.core.scoping import actor_scope, scope_filter
 from shequ.places.models import Building, Entrance, Estate
 
 from .choices import (
+    REGISTRATION_DUE_DAYS,
     SENSITIVE_TAGS,
     Education,
     Employment,
     MaritalStatus,
     PoliticalStatus,
+    RegistrationDue,
     Relation,
     ResidenceStatus,
     ResidentStatus,
     Sex,
+    TagKind,
 )
 from .models import ExportJob, Household, ImportJob, Resident, ResidentTag
 from .permissions import (
@@ -126,14 +131,15 @@ def resident_queryset(actor):
 
 
 def resident_list(actor, *, q="", community_id=None, grid_id=None, group_id=None, building_id=None,
-                  sex=None, age_min=None, age_max=None, tag=None, residence_status=None,
+                  sex=None, age_min=None, age_max=None, tag=None, residence_status=None, registration_due=None,
                   status=ResidentStatus.PRESENT, after_id=None, limit=PAGE_SIZE, with_count=True):
     """Residents the actor may see as ResidentRow, filtered and keyset-paginated by id; the count stops at
     10,000+. The page (and the count) is one statement written from the scope's filter, the parsed search
     and the filters: building and compiling it with the ORM took longer than the database took to run it."""
     where, query_kind = _resident_condition(
         actor, q=q, community_id=community_id, grid_id=grid_id, group_id=group_id, building_id=building_id, sex=sex,
-        age_min=age_min, age_max=age_max, tag=tag, residence_status=residence_status, status=status)
+        age_min=age_min, age_max=age_max, tag=tag, residence_status=residence_status,
+        registration_due=registration_due, status=status)
     if where is None:
         return Page([], None, _count_label(0) if with_count else "", query_kind)
     rows, next_after = _rows(where, after_id, limit)
@@ -153,9 +159,28 @@ def resident_count(actor, *, cap=COUNT_CAP, **filters):
     return 0 if where is None else _count(*where, cap=cap)
 
 
+# The home page's reminders: residents a worker follows up, each a filter of the list (counted up to 10,000+).
+REMINDERS = [
+    ("registration_expired", gettext_noop("居住登记已过期"), {"registration_due": RegistrationDue.EXPIRED}),
+    ("registration_soon", gettext_noop("居住登记30天内到期"), {"registration_due": RegistrationDue.SOON}),
+    ("age_80", gettext_noop("80岁以上老人"), {"age_min": 80}),
+    ("living_alone", gettext_noop("独居"), {"tag": TagKind.LIVING_ALONE}),
+    ("empty_nest", gettext_noop("空巢"), {"tag": TagKind.EMPTY_NEST}),
+]
+
+
+def registry_reminders(actor):
+    """{"reminders": [{key, label, count (as the list shows it), query (of the list's link)}]}, one capped
+    COUNT each."""
+    return {"reminders": [
+        {"key": key, "label": label, "count": _count_label(resident_count(actor, **filters)),
+         "query": urlencode(filters)}
+        for key, label, filters in REMINDERS]}
+
+
 def _resident_condition(actor, *, q="", community_id=None, grid_id=None, group_id=None, building_id=None,
                         sex=None, age_min=None, age_max=None, tag=None, residence_status=None,
-                        status=ResidentStatus.PRESENT):
+                        registration_due=None, status=ResidentStatus.PRESENT):
     """(the SQL condition of the residents listed, or None when there can be none; the kind of search)."""
     scope = reader_scope(actor)
     # The search looks only in the communities the list can show, through indexes that start with them.
@@ -168,7 +193,21 @@ def _resident_condition(actor, *, q="", community_id=None, grid_id=None, group_i
         return None, parsed.kind
     equal = {"community_id": community_id, "grid_id": grid_id, "resident_group_id": group_id,
              "building_id": building_id, "sex": sex, "residence_status": residence_status, "status": status}
-    return and_(in_scope, parsed.condition, *_filter_conditions(equal, age_min, age_max, tag, within)), parsed.kind
+    return and_(in_scope, parsed.condition, *_filter_conditions(equal, age_min, age_max, tag, within),
+                _registration_due(registration_due)), parsed.kind
+
+
+def _registration_due(due, today=None):
+    """Floating residents whose 居住登记 has expired, or expires within REGISTRATION_DUE_DAYS (the partial
+    index on (community, floating_expires_on))."""
+    if not due:
+        return None
+    today = today or date.today()
+    floating = ("registry_resident.residence_status = %s", [ResidenceStatus.FLOATING])
+    if due == RegistrationDue.EXPIRED:
+        return and_(floating, ("registry_resident.floating_expires_on < %s", [_day(today)]))
+    return and_(floating, ("registry_resident.floating_expires_on BETWEEN %s AND %s",
+                           [_day(today), _day(today + timedelta(days=REGISTRATION_DUE_DAYS))]))
 
 
 def _filter_conditions(equal, age_min, age_max, tag, within):
