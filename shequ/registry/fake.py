@@ -438,7 +438,7 @@ class _People:
         birth = member["birth_date"]
         if floating:
             member["residence_status"] = "floating"
-            registered = self.today - timedelta(days=rng.randint(30, 1500))
+            registered = self.today - timedelta(days=rng.randint(30, 1150))  # a few lapsed, most current
             member["floating_registered_on"] = max(registered, birth)
             member["floating_expires_on"] = member["floating_registered_on"] + timedelta(days=365 * 3)
             member["moved_in_on"] = member["floating_registered_on"]

@@ -41,6 +41,9 @@ def test_proportions_over_fifty_thousand_residents():
     assert any("·" in p["name"] for p in people)
     ids = [p["id_number"] for p in people]
     assert len(set(ids)) == len(ids)
+    floating = [p for p in people if p["residence_status"] == "floating"]
+    lapsed = sum(p["floating_expires_on"] < fake.REFERENCE_DATE for p in floating)
+    assert 0.02 <= lapsed / len(floating) <= 0.08  # a few registrations lapsed, most current
 
 
 def test_every_person_passes_the_registry_rules():
