@@ -2,7 +2,7 @@
 initials, reveals an ID number with a reason, and the audit shows it. Screenshots of the list, the household
 card and the resident card at 1366×768 and 390×844."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -209,3 +209,52 @@ def test_sensitive_tag_reveal_and_a_duplicate_id_number_on_its_row(world, live_s
         f"成员2：该身份证号已登记在册（甲社区，居民编号 {resident.id}）")
     assert Household.objects.count() == 1 and wide_elements(page, PHONE["width"]) == []
     screenshot(page, "registry-register-duplicate-phone")
+
+
+def test_on_a_phone_a_worker_follows_a_reminder_changes_the_head_and_moves_a_child_back(world, live_server,
+                                                                                        new_page):  # noqa: F811
+    worker = world.user(Role.COMMUNITY_WORKER)
+    soon = date.today() + timedelta(days=12)
+    household = services.household_register(
+        actor=worker, estate=world.a.estate, building=world.a.building, entrance=world.a.entrance, room="505",
+        members=[{"name": "孙大伟", "id_number": HEAD_ID},
+                 {"name": "林小红", "id_number": SPOUSE_ID, "relation": "spouse", "residence_status": "floating",
+                  "floating_registered_on": soon - timedelta(days=1095), "floating_expires_on": soon},
+                 {"name": "孙小明", "id_number": CHILD_ID, "relation": "child"}])
+    head, spouse, child = (household.members.get(name=name) for name in ("孙大伟", "林小红", "孙小明"))
+    services.resident_record_death(actor=worker, resident=head, died_on=date.today())
+    services.resident_move_out(actor=worker, resident=child, on=date.today())
+
+    page = new_page(PHONE)
+    login_as(page, live_server, worker.username, TEST_PASSWORD)
+    # The home page's reminder leads to the list of registrations due soon.
+    reminder = page.locator("[data-reminder=registration_soon]")
+    expect(reminder.locator(".num")).to_have_text("1")
+    assert wide_elements(page, PHONE["width"]) == []
+    screenshot(page, "home-reminders-phone")
+    reminder.click()
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    page.locator("#results").get_by_role("link", name="林小红").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("林小红")
+
+    # The household has no head since the death: the warning, then 变更户主 with the former head's relation.
+    page.goto(f"{live_server.url}/registry/households/{household.id}/")
+    expect(page.locator("[data-headless]")).to_be_visible()
+    page.locator("#head > summary").click()
+    page.locator("[name=head-head]").select_option(label="林小红")
+    page.get_by_role("button", name="变更户主", exact=True).last.click()
+    expect(page.locator(".messages")).to_contain_text("户主已变更为 林小红")
+    expect(page.locator("[data-headless]")).to_have_count(0)
+    expect(page.locator("#history")).to_contain_text("户主：空 → 林小红")
+    assert wide_elements(page, PHONE["width"]) == []
+    screenshot(page, "registry-change-head-phone")
+
+    # The son who moved out comes back on his own record.
+    page.goto(f"{live_server.url}/registry/residents/{child.id}/")
+    page.locator("#move_back > summary").click()
+    page.get_by_role("button", name="确认迁回").click()
+    expect(page.locator(".messages")).to_contain_text(f"孙小明 已迁回户 {household.number}")
+    expect(page.locator(".badge")).to_have_text("在册")
+    assert Household.objects.get(id=household.id).member_count == 2
+    assert wide_elements(page, PHONE["width"]) == []
+    screenshot(page, "registry-move-back-phone")
