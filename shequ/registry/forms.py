@@ -109,7 +109,7 @@ def describe_id_number(raw):
     try:
         info = parse_id_number(raw)
     except IdNumberError as error:
-        return False, gettext(str(error))  # the fixed reasons are in the catalogue; a computed one stays Chinese
+        return False, gettext(str(error))  # core.identity builds its reasons in the active language already
     text = f"{date_format(info.birth_date)} {gettext(Sex(info.sex).label)}"
     return True, text + (gettext("（15位旧号，将转为18位）") if info.converted_from_15 else "")
 
@@ -330,6 +330,17 @@ class SplitForm(forms.Form):
         return data
 
 
+def _correction(cleaned_data):
+    """A correction form's data and its reason apart; the phone "" to delete it (clear_phone), None to keep it."""
+    data = dict(cleaned_data)
+    reason = data.pop("reason", "")
+    if data.pop("clear_phone", False):
+        data["phone"] = ""
+    elif not data.get("phone"):
+        data["phone"] = None
+    return data, reason
+
+
 class CorrectForm(forms.Form):
     """Prefilled with what the card shows; ID number and phone stay empty unless a new value is typed."""
 
@@ -372,12 +383,7 @@ class CorrectForm(forms.Form):
 
     def changes(self):
         """What to hand resident_correct: every field shown, the ID number and phone only when typed."""
-        data = dict(self.cleaned_data)
-        reason = data.pop("reason", "")
-        if data.pop("clear_phone", False):
-            data["phone"] = ""
-        elif not data.get("phone"):
-            data.pop("phone", None)
+        data, reason = _correction(self.cleaned_data)
         if not data.get("id_number"):
             data.pop("id_number", None)
         return data, reason
@@ -426,13 +432,7 @@ class HouseholdCorrectForm(forms.Form):
 
     def changes(self):
         """What to hand household_correct: every field shown, the phone only when typed or cleared."""
-        data = dict(self.cleaned_data)
-        reason = data.pop("reason", "")
-        if data.pop("clear_phone", False):
-            data["phone"] = ""
-        elif not data.get("phone"):
-            data["phone"] = None
-        return data, reason
+        return _correction(self.cleaned_data)
 
 
 class ChangeHeadForm(forms.Form):
