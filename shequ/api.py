@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext, pgettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -47,24 +48,24 @@ def validation_error(request, exc):
     for problem in exc.errors:
         location = _field_path(problem.get("loc", []))
         fields.setdefault(location, []).append(problem.get("msg", ""))
-    where = "、".join(fields)
-    return _error(request, 422, "validation_error", f"提交的数据有误：{where}", fields)
+    where = pgettext("list separator", "、").join(fields)
+    return _error(request, 422, "validation_error", gettext("提交的数据有误：%(fields)s") % {"fields": where}, fields)
 
 
 @api.exception_handler(AuthenticationError)
 def not_authenticated(request, exc):
-    return _error(request, 401, "not_authenticated", "请先登录，或在 Authorization 头中提供有效的 API 令牌")
+    return _error(request, 401, "not_authenticated", gettext("请先登录，或在 Authorization 头中提供有效的 API 令牌"))
 
 
 @api.exception_handler(Http404)
 @api.exception_handler(ObjectDoesNotExist)
 def not_found(request, exc):
-    return _error(request, 404, "not_found", "未找到该记录")
+    return _error(request, 404, "not_found", gettext("未找到该记录"))
 
 
 @api.exception_handler(PermissionDenied)
 def forbidden(request, exc):
-    return _error(request, 403, "forbidden", "您没有执行此操作的权限")
+    return _error(request, 403, "forbidden", gettext("您没有执行此操作的权限"))
 
 
 @api.exception_handler(HttpError)

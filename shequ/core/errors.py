@@ -1,4 +1,9 @@
-"""The one error type the domain raises; the API renders it as JSON, pages as a message."""
+"""The one error type the domain raises; the API renders it as JSON, pages as a message.
+
+A message is built in the request's language where the error is raised (gettext on a Chinese message id);
+the defaults below are translated when the error is made, not when this module is imported."""
+
+from django.utils.translation import gettext
 
 
 class ApplicationError(Exception):
@@ -21,15 +26,15 @@ class NotFound(ApplicationError):
 
     status = 404
 
-    def __init__(self, message="未找到该记录", *, code="not_found", details=None):
-        super().__init__(message, code=code, details=details)
+    def __init__(self, message=None, *, code="not_found", details=None):
+        super().__init__(gettext("未找到该记录") if message is None else message, code=code, details=details)
 
 
 class Forbidden(ApplicationError):
     status = 403
 
-    def __init__(self, message="您没有执行此操作的权限", *, code="forbidden", details=None):
-        super().__init__(message, code=code, details=details)
+    def __init__(self, message=None, *, code="forbidden", details=None):
+        super().__init__(gettext("您没有执行此操作的权限") if message is None else message, code=code, details=details)
 
 
 def validation_error_details(django_error):

@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from shequ.core.models import CommunityOwned, TimeStampedModel
 
-digits = RegexValidator(r"^\d+$", "只能包含数字")
+# Lazy: a validator's message reads in the language of the request that validates.
+digits = RegexValidator(r"^\d+$", _("只能包含数字"))
 
 
 class District(TimeStampedModel):
@@ -41,7 +43,7 @@ class Community(TimeStampedModel):
         "社区代码",
         max_length=12,
         unique=True,
-        validators=[RegexValidator(r"^\d{12}$", "社区代码应为12位数字（统计用区划代码）")],
+        validators=[RegexValidator(r"^\d{12}$", _("社区代码应为12位数字（统计用区划代码）"))],
     )
     address = models.CharField("居委会地址", max_length=200, blank=True)
     phone = models.CharField("办公电话", max_length=30, blank=True)

@@ -25,6 +25,7 @@ from datetime import date
 
 from django.db import transaction
 from django.db.models import F, Max
+from django.utils.translation import gettext
 
 from shequ.audit.services import audit_record
 from shequ.core.errors import ApplicationError
@@ -137,7 +138,7 @@ def _household(community, data, automatic):
     room = str(data.get("room") or "")
     if building.community_id != community.id or estate.id != building.estate_id or (
             entrance is not None and entrance.building_id != building.id):
-        raise ApplicationError("楼栋或单元不属于该社区", details={"building": ["不属于该社区"]})
+        raise ApplicationError(gettext("楼栋或单元不属于该社区"), details={"building": [gettext("不属于该社区")]})
     grid, group = data.get("grid"), data.get("resident_group")
     overridden = bool(grid or group)
     phone = data.get("phone") or ""
@@ -145,7 +146,8 @@ def _household(community, data, automatic):
         try:
             phone = normalize_phone(phone)
         except PhoneError as error:
-            raise ApplicationError(f"联系电话：{error}", details={"phone": [str(error)]}) from error
+            raise ApplicationError(gettext("%(label)s：%(value)s") % {"label": gettext("联系电话"), "value": error},
+                                   details={"phone": [str(error)]}) from error
     return Household(
         community_id=community.id, number=data.get("number") or next(automatic), estate=estate, building=building,
         entrance=entrance, room=room, address=household_address(estate, building, entrance, room)[:200],
@@ -164,7 +166,9 @@ def _person_values(member, household_index, position):
         field, message = next(iter(errors.items()))
         label = FIELD_LABELS.get(field, field)
         raise ApplicationError(
-            f"第{household_index + 1}户第{position + 1}人（{member.get('name', '')}）{label}：{message}",
+            gettext("第%(household)s户第%(person)s人（%(name)s）%(label)s：%(message)s") % {
+                "household": household_index + 1, "person": position + 1, "name": member.get("name", ""),
+                "label": label, "message": message},
             code="validation_error", details={field: [message]})
     values.setdefault("relation", Relation.HEAD if position == 0 else Relation.OTHER_RELATIVE)
     plain = {k: v for k, v in values.items() if k in _RESIDENT_FIELDS}
@@ -173,7 +177,8 @@ def _person_values(member, household_index, position):
         record |= protect_notes(values["notes"])
     for tag in member.get("tags") or ():
         if tag["kind"] not in _TAG_KINDS:
-            raise ApplicationError(f"未知的重点人群类别：{tag['kind']}", details={"tags": ["未知类别"]})
+            raise ApplicationError(gettext("未知的重点人群类别：%(kind)s") % {"kind": tag["kind"]},
+                                   details={"tags": [gettext("未知类别")]})
     return record, list(member.get("tags") or ())
 
 

@@ -12,6 +12,10 @@ it holds no transaction, and its progress goes straight to the job row after eve
 (the job no longer RUNNING) stops it. The finished file is kept for the job's creator alone: one with full
 values until its first complete download, any until FILE_LIFETIME has passed, after which the next export
 removes it.
+
+Language: the refusals raised in the request are in the user's language (gettext where they are raised); what
+a job stores (error_message) and every file are Chinese, whoever asked, so export_task runs under
+translation.override(settings.LANGUAGE_CODE).
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import xlsxwriter
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django_tasks import task
 
 from shequ.audit.services import audit_record
@@ -66,8 +72,8 @@ class ExportTooLarge(ApplicationError):
     """An export asked for in the request that must be a job instead (the API's GET exports answer it)."""
 
     def __init__(self):
-        super().__init__(f"导出超过{IN_REQUEST_ROWS:,}行，不能直接下载：请用 POST /api/v1/registry/exports 创建导出任务，"
-                         "查询进度，完成后下载文件", code="export_too_large")
+        super().__init__(gettext("导出超过%(rows)s行，不能直接下载：请用 POST /api/v1/registry/exports 创建导出任务，"
+                                 "查询进度，完成后下载文件") % {"rows": f"{IN_REQUEST_ROWS:,}"}, code="export_too_large")
 
 
 class ExportCancelled(Exception):
@@ -146,7 +152,7 @@ def export_job_cancel(*, actor, job):
             status=ExportStatus.CANCELLED, error_message="导出已取消，没有生成文件", finished_at=timezone.now(),
             updated_at=timezone.now())
         if not cancelled:
-            raise ApplicationError("该导出任务已结束，无法取消")
+            raise ApplicationError(gettext("该导出任务已结束，无法取消"))
         audit_record(actor, "export_cancel", job, details={"kind": job.kind, "status": job.status})
     job.refresh_from_db()
     return job
@@ -157,13 +163,13 @@ def export_job_download(*, actor, job):
     end (its first complete download, not a transfer broken off); a masked one stays until it expires."""
     _check_creator(actor, job)
     if job.status != ExportStatus.DONE:
-        raise ApplicationError("导出尚未完成，完成后才能下载")
+        raise ApplicationError(gettext("导出尚未完成，完成后才能下载"))
     if job.file:
         with contextlib.suppress(FileNotFoundError):  # removed by another download or by expiry meanwhile
             return _Download(job.file.storage.open(job.file.name, "rb"), then=lambda: _downloaded(job))
     if job.full_values and job.downloaded_at:
-        raise NotFound("文件已在首次下载后从服务器删除，如需再次下载，请重新导出")
-    raise NotFound("文件已过期删除，如需下载，请重新导出")
+        raise NotFound(gettext("文件已在首次下载后从服务器删除，如需再次下载，请重新导出"))
+    raise NotFound(gettext("文件已过期删除，如需下载，请重新导出"))
 
 
 def export_job_settle(job):
@@ -189,7 +195,7 @@ def _begin(actor, kind, filters, reveal_reason):
     """What every export starts with: the reason checked, the filters kept, and earlier exports' files past
     their lifetime removed. Returns (reason, filters)."""
     if not can_view_registry(actor):
-        raise Forbidden("您无权导出居民台账")
+        raise Forbidden(gettext("您无权导出居民台账"))
     reason = _reveal_reason(actor, reveal_reason)
     filters = _roster_filters(actor, filters) if kind == ExportKind.ROSTER else _list_filters(filters)
     export_files_expire()
@@ -201,11 +207,12 @@ def _reveal_reason(actor, reveal_reason):
     if not reason:
         return ""
     if len(reason) < 2:
-        raise ApplicationError("请填写导出完整信息的原因（至少2个字）", details={"reveal_reason": ["至少2个字"]})
+        raise ApplicationError(gettext("请填写导出完整信息的原因（至少2个字）"),
+                               details={"reveal_reason": [gettext("至少2个字")]})
     from shequ.core.scoping import actor_roles
 
     if not actor_roles(actor) & REVEALER_ROLES:
-        raise Forbidden("您无权导出完整的身份证号和手机号")
+        raise Forbidden(gettext("您无权导出完整的身份证号和手机号"))
     return reason
 
 
@@ -221,10 +228,11 @@ def _roster_filters(actor, filters):
     if community_id is None:
         ids = sorted(reader_scope(actor).readable_community_ids)
         if len(ids) != 1:
-            raise ApplicationError("花名册按社区导出：请先按网格筛选，或指定社区", details={"community_id": ["必填"]})
+            raise ApplicationError(gettext("花名册按社区导出：请先按网格筛选，或指定社区"),
+                                   details={"community_id": [gettext("必填")]})
         community_id = ids[0]
     if community_id not in reader_scope(actor).readable_community_ids:
-        raise NotFound("未找到该社区")
+        raise NotFound(gettext("未找到该社区"))
     kept = {"community_id": community_id, "grid_id": grid_id, "building_id": filters.get("building_id")}
     return {k: v for k, v in kept.items() if v is not None}
 
@@ -281,7 +289,7 @@ def _export_place(actor, filters):
 
 def _check_creator(actor, job):
     if job.created_by_id != actor.id:
-        raise NotFound("未找到该导出任务")
+        raise NotFound(gettext("未找到该导出任务"))
 
 
 @transaction.atomic
@@ -298,7 +306,13 @@ def _audit_export(actor, kind, filters, reason, *, rows, full_values, target=Non
 
 @task()
 def export_task(job_id):
-    """Write a queued export and keep its file on the job, unless it was cancelled meanwhile."""
+    """Write a queued export and keep its file on the job, unless it was cancelled meanwhile. In Chinese,
+    whoever asked (a task backend may run it in their request): its error message is stored, its file Chinese."""
+    with translation.override(settings.LANGUAGE_CODE):
+        _run_export(job_id)
+
+
+def _run_export(job_id):
     if not ExportJob.objects.filter(id=job_id, status=ExportStatus.QUEUED).update(
             status=ExportStatus.RUNNING, updated_at=timezone.now()):
         return  # cancelled while it waited

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Case, Prefetch, Value, When
+from django.utils.translation import gettext
 
 from shequ.audit.models import AuditEvent
 from shequ.core.errors import NotFound
@@ -281,7 +282,7 @@ def resident_get(actor, resident_id):
         .first()
     )
     if resident is None:
-        raise NotFound("未找到该居民")
+        raise NotFound(gettext("未找到该居民"))
     return resident
 
 
@@ -296,7 +297,7 @@ def resident_tag_get(actor, resident, tag_id):
     found", like a missing one, so that its existence cannot be probed."""
     tag = next((t for t in visible_tags(actor, resident) if t.id == tag_id), None)
     if tag is None:
-        raise NotFound("未找到该标签")
+        raise NotFound(gettext("未找到该标签"))
     return tag
 
 
@@ -329,7 +330,7 @@ def _household_get(actor, household_id, *, members):
         .first()
     )
     if household is None:
-        raise NotFound("未找到该户")
+        raise NotFound(gettext("未找到该户"))
     return household
 
 
@@ -349,7 +350,7 @@ def household_find(actor, *, community_id, number):
     number = (number or "").strip()
     household = household_queryset(actor).filter(community_id=community_id, number=number).first() if number else None
     if household is None:
-        message = f"本社区未找到户号“{number}”"
+        message = gettext("本社区未找到户号“%(number)s”") % {"number": number}
         raise NotFound(message, details={"number": [message]})
     return household
 
@@ -391,7 +392,7 @@ def import_job_get(actor, job_id):
     community_ids = actor_scope(actor, roles=IMPORTER_ROLES).community_ids
     job = ImportJob.objects.filter(id=job_id, community_id__in=community_ids).select_related("community").first()
     if job is None:
-        raise NotFound("未找到该导入任务")
+        raise NotFound(gettext("未找到该导入任务"))
     return job
 
 
@@ -407,5 +408,5 @@ def export_job_get(actor, job_id):
     colleagues of the same community included, "not found", like a missing one."""
     job = ExportJob.objects.filter(id=job_id, created_by_id=actor.id).first() if can_view_registry(actor) else None
     if job is None:
-        raise NotFound("未找到该导出任务")
+        raise NotFound(gettext("未找到该导出任务"))
     return job

@@ -1,10 +1,14 @@
 """Life events of households and residents. Nothing is hard-deleted: moves, deaths and closures are
-states with dates, and every change is in the audit trail with what it was before."""
+states with dates, and every change is in the audit trail with what it was before.
+
+The refusals are built with gettext where they are raised, so pages and the API show them in the request's
+language; what the audit stores (details, reasons) stays Chinese."""
 
 from datetime import date
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from shequ.audit.services import audit_record
 from shequ.core.errors import ApplicationError, Forbidden
@@ -34,7 +38,8 @@ SENSITIVE_FIELDS = {"id_number", "phone"}
 def _invalid(errors):
     first_field, first_message = next(iter(errors.items()))
     label = FIELD_LABELS.get(first_field, first_field)
-    return ApplicationError(f"{label}：{first_message}", code="validation_error",
+    return ApplicationError(gettext("%(label)s：%(value)s") % {"label": label, "value": first_message},
+                            code="validation_error",
                             details={field: [message] for field, message in errors.items()})
 
 
@@ -52,9 +57,9 @@ def _place_household(household):
 
 def _check_place(community_id, estate, building, entrance):
     if building.estate_id != estate.id or building.community_id != community_id:
-        raise ApplicationError("楼栋不属于所选小区", details={"building": ["不属于所选小区"]})
+        raise ApplicationError(gettext("楼栋不属于所选小区"), details={"building": [gettext("不属于所选小区")]})
     if entrance is not None and entrance.building_id != building.id:
-        raise ApplicationError("单元不属于所选楼栋", details={"entrance": ["不属于所选楼栋"]})
+        raise ApplicationError(gettext("单元不属于所选楼栋"), details={"entrance": [gettext("不属于所选楼栋")]})
 
 
 def _adjust_household_count(community_id, delta):
@@ -75,10 +80,10 @@ def household_register(*, actor, estate, building, entrance=None, room="", numbe
     _check_place(community_id, estate, building, entrance)
     grid_id = grid.id if grid else building.grid_id
     if not can_register_in(actor, community_id, grid_id):
-        raise Forbidden("您无权在该社区/网格登记住户")
+        raise Forbidden(gettext("您无权在该社区/网格登记住户"))
     number = (number or "").strip() or _next_household_number(community_id)
     if Household.objects.filter(community_id=community_id, number=number).exists():
-        raise ApplicationError(f"户号“{number}”已存在", code="duplicate", details={"number": ["已存在"]})
+        raise _duplicate_number(number)
     household = Household(
         community_id=community_id, number=number, estate=estate, building=building, entrance=entrance,
         room=room, address=household_address(estate, building, entrance, room), household_type=household_type,
@@ -102,10 +107,16 @@ def household_register(*, actor, estate, building, entrance=None, room="", numbe
     return household
 
 
+def _duplicate_number(number):
+    return ApplicationError(gettext("户号“%(number)s”已存在") % {"number": number}, code="duplicate",
+                            details={"number": [gettext("已存在")]})
+
+
 def _member_error(index, error):
     """A member's error names the member: 成员2 in the message, members.1.<field> in the details (the paths
     the API's own validation uses), so a form can put it on that member's row."""
-    return ApplicationError(f"成员{index + 1}：{error.message}", code=error.code, status=error.status,
+    return ApplicationError(gettext("成员%(number)s：%(problem)s") % {"number": index + 1, "problem": error.message},
+                            code=error.code, status=error.status,
                             details={f"members.{index}.{field}": problems for field, problems in error.details.items()})
 
 
@@ -117,7 +128,8 @@ def _household_phone(phone):
     try:
         digits = normalize_phone(phone)
     except PhoneError as error:
-        raise ApplicationError(f"联系电话：{error}", details={"phone": [str(error)]}) from error
+        raise ApplicationError(gettext("%(label)s：%(value)s") % {"label": gettext("联系电话"), "value": error},
+                               details={"phone": [str(error)]}) from error
     return protect_phone(digits, context=HOUSEHOLD_PHONE_CONTEXT, with_tail=False)
 
 
@@ -133,9 +145,10 @@ def _check_id_unique(values, *, household, exclude_id=None):
         # Someone of the same household is named: while registering, a member typed above, whose record
         # number would mean nothing to the worker.
         same = other.household_id == household.id
-        where = f"本户成员{other.name}" if same else f"{other.community.name}，居民编号 {other.id}"
-        raise ApplicationError(f"身份证号已登记（{where}）", code="duplicate",
-                               details={"id_number": [f"该身份证号已登记在册（{where}）"]})
+        where = (gettext("本户成员%(name)s") % {"name": other.name} if same else
+                 gettext("%(community)s，居民编号 %(id)s") % {"community": other.community.name, "id": other.id})
+        raise ApplicationError(gettext("身份证号已登记（%(where)s）") % {"where": where}, code="duplicate",
+                               details={"id_number": [gettext("该身份证号已登记在册（%(where)s）") % {"where": where}]})
 
 
 def _model_values(values):
@@ -157,7 +170,7 @@ def write_name_grams(resident):
 def resident_add(*, actor, household, data, moved_in_on=None):
     """Add a person to a household: a newborn, a newcomer moving in, or a member typed in later."""
     if not can_edit_household(actor, household):
-        raise Forbidden("您无权修改该户")
+        raise Forbidden(gettext("您无权修改该户"))
     values, errors = validate_person(data, require_id=bool(data.get("id_number")) or not data.get("birth_date"))
     if errors:
         raise _invalid(errors)
@@ -187,7 +200,7 @@ def _masked_change(field, old, new):
 def resident_correct(*, actor, resident, data, reason=""):
     """Correct a resident's recorded data; the audit keeps each field's old value (masked if sensitive)."""
     if not can_edit_household(actor, resident.household):
-        raise Forbidden("您无权修改该居民信息")
+        raise Forbidden(gettext("您无权修改该居民信息"))
     snapshot = _editable_snapshot(resident)
     if data.get("notes") == resident.notes:  # the card's masked notes sent back untouched: the sealed ones stay
         data = {k: v for k, v in data.items() if k != "notes"}
@@ -238,12 +251,17 @@ def _leave_household(resident):
     Household.objects.filter(id=resident.household_id).update(member_count=F("member_count") - 1)
 
 
+def _status_refusal(resident, message):
+    """`message` (already translated) naming the resident's status in the same language."""
+    return ApplicationError(message % {"status": gettext(resident.get_status_display())})
+
+
 @transaction.atomic
 def resident_move_out(*, actor, resident, on=None, destination=""):
     if not can_edit_household(actor, resident.household):
-        raise Forbidden("您无权修改该居民信息")
+        raise Forbidden(gettext("您无权修改该居民信息"))
     if resident.status != ResidentStatus.PRESENT:
-        raise ApplicationError(f"该居民当前状态为“{resident.get_status_display()}”，不能迁出")
+        raise _status_refusal(resident, gettext("该居民当前状态为“%(status)s”，不能迁出"))
     resident.status = ResidentStatus.MOVED_OUT
     resident.moved_out_on = on or date.today()
     resident.save(update_fields=["status", "moved_out_on", "updated_at"])
@@ -256,11 +274,11 @@ def resident_move_out(*, actor, resident, on=None, destination=""):
 @transaction.atomic
 def resident_record_death(*, actor, resident, died_on):
     if not can_edit_household(actor, resident.household):
-        raise Forbidden("您无权修改该居民信息")
+        raise Forbidden(gettext("您无权修改该居民信息"))
     if resident.status != ResidentStatus.PRESENT:
-        raise ApplicationError(f"该居民当前状态为“{resident.get_status_display()}”，不能登记死亡")
+        raise _status_refusal(resident, gettext("该居民当前状态为“%(status)s”，不能登记死亡"))
     if died_on > date.today() or died_on < resident.birth_date:
-        raise ApplicationError("死亡日期不正确", details={"died_on": ["不能早于出生日期或晚于今天"]})
+        raise ApplicationError(gettext("死亡日期不正确"), details={"died_on": [gettext("不能早于出生日期或晚于今天")]})
     resident.status = ResidentStatus.DECEASED
     resident.died_on = died_on
     resident.save(update_fields=["status", "died_on", "updated_at"])
@@ -274,13 +292,13 @@ def resident_move_back(*, actor, resident, household=None, relation=None, on=Non
     """A resident who moved out comes back (迁回): into their former household unless another is given, which
     must be living, in the same community. The record and its history go on; no second record is made."""
     if resident.status != ResidentStatus.MOVED_OUT:
-        raise ApplicationError(f"该居民当前状态为“{resident.get_status_display()}”，不能办理迁回")
+        raise _status_refusal(resident, gettext("该居民当前状态为“%(status)s”，不能办理迁回"))
     household = household or resident.household
     if household.community_id != resident.community_id:
-        raise ApplicationError("只能迁回本社区的户；跨社区迁入请在本社区登记")
+        raise ApplicationError(gettext("只能迁回本社区的户；跨社区迁入请在本社区登记"))
     on = on or date.today()
     if resident.moved_out_on and on < resident.moved_out_on:
-        raise ApplicationError("迁回日期不能早于迁出日期", details={"on": ["不能早于迁出日期"]})
+        raise ApplicationError(gettext("迁回日期不能早于迁出日期"), details={"on": [gettext("不能早于迁出日期")]})
     relation = relation or resident.relation
     _rejoin(actor, resident, household, relation)
     resident.moved_in_on, resident.moved_out_on = on, None
@@ -295,10 +313,10 @@ def resident_move_back(*, actor, resident, household=None, relation=None, on=Non
 def resident_death_revoke(*, actor, resident, reason):
     """A death recorded by mistake is taken back, with the reason; the resident is in their household again."""
     if resident.status != ResidentStatus.DECEASED:
-        raise ApplicationError("该居民未登记死亡")
+        raise ApplicationError(gettext("该居民未登记死亡"))
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError("请说明撤销死亡登记的原因", details={"reason": ["请填写原因"]})
+        raise ApplicationError(gettext("请说明撤销死亡登记的原因"), details={"reason": [gettext("请填写原因")]})
     died_on = resident.died_on
     _rejoin(actor, resident, resident.household, resident.relation)
     resident.died_on = None
@@ -311,16 +329,17 @@ def resident_death_revoke(*, actor, resident, reason):
 def _rejoin(actor, resident, household, relation):
     """Checks and puts a resident not in the register back into `household`, present (the caller saves)."""
     if not (can_edit_household(actor, resident.household) and can_edit_household(actor, household)):
-        raise Forbidden("您无权修改该居民信息")
+        raise Forbidden(gettext("您无权修改该居民信息"))
     if household.status != HouseholdStatus.LIVING:
-        raise ApplicationError(f"户 {household.number} 已不在住，请选择在住户或登记新户",
-                               details={"number": ["该户已不在住"]})
+        raise ApplicationError(gettext("户 %(number)s 已不在住，请选择在住户或登记新户") % {"number": household.number},
+                               details={"number": [gettext("该户已不在住")]})
     if relation not in Relation.values:
-        raise ApplicationError(f"与户主关系“{relation}”无法识别", details={"relation": ["无法识别"]})
+        raise ApplicationError(gettext("与户主关系“%(relation)s”无法识别") % {"relation": relation},
+                               details={"relation": [gettext("无法识别")]})
     if relation == Relation.HEAD and household.members.filter(
             status=ResidentStatus.PRESENT, relation=Relation.HEAD).exclude(id=resident.id).exists():
-        raise ApplicationError(f"户 {household.number} 已有户主，请选择与户主的关系",
-                               details={"relation": ["本户已有户主"]})
+        raise ApplicationError(gettext("户 %(number)s 已有户主，请选择与户主的关系") % {"number": household.number},
+                               details={"relation": [gettext("本户已有户主")]})
     number = reveal_id_number(resident)
     if number:
         _check_id_unique({"id_number": number}, household=household, exclude_id=resident.id)
@@ -335,15 +354,15 @@ def resident_transfer(*, actor, resident, to_household, relation=Relation.OTHER_
     """Move a present resident from one household to another (both must be the actor's to edit)."""
     source = resident.household
     if not (can_edit_household(actor, source) and can_edit_household(actor, to_household)):
-        raise Forbidden("您无权在这两户之间调整成员")
+        raise Forbidden(gettext("您无权在这两户之间调整成员"))
     if resident.status != ResidentStatus.PRESENT:
-        raise ApplicationError("只能调整在册居民")
+        raise ApplicationError(gettext("只能调整在册居民"))
     if to_household.id == source.id:
-        raise ApplicationError("目标户与原户相同")
+        raise ApplicationError(gettext("目标户与原户相同"))
     if to_household.community_id != resident.community_id:
-        raise ApplicationError("跨社区迁移请先办理迁出，再由迁入社区登记")
+        raise ApplicationError(gettext("跨社区迁移请先办理迁出，再由迁入社区登记"))
     if to_household.status != HouseholdStatus.LIVING:
-        raise ApplicationError(f"户 {to_household.number} 已不在住，不能转入")
+        raise ApplicationError(gettext("户 %(number)s 已不在住，不能转入") % {"number": to_household.number})
     _leave_household(resident)
     resident.household = to_household
     resident.relation = relation
@@ -361,10 +380,10 @@ def household_split(*, actor, household, residents, estate=None, building=None, 
                     head=None):
     """Split some members off into a new household (e.g. a married child setting up their own)."""
     if not can_edit_household(actor, household):
-        raise Forbidden("您无权修改该户")
+        raise Forbidden(gettext("您无权修改该户"))
     members = [r for r in residents if r.household_id == household.id and r.status == ResidentStatus.PRESENT]
     if not members or len(members) != len(residents):
-        raise ApplicationError("请选择本户的在册成员进行分户")
+        raise ApplicationError(gettext("请选择本户的在册成员进行分户"))
     new_household = household_register(
         actor=actor, estate=estate or household.estate, building=building or household.building,
         entrance=entrance if building else (entrance or household.entrance), room=room or household.room,
@@ -383,11 +402,11 @@ def household_split(*, actor, household, residents, estate=None, building=None, 
 def household_merge(*, actor, source, target):
     """Move every present member of source into target and close source."""
     if not (can_edit_household(actor, source) and can_edit_household(actor, target)):
-        raise Forbidden("您无权合并这两户")
+        raise Forbidden(gettext("您无权合并这两户"))
     if source.id == target.id:
-        raise ApplicationError("不能与自身合户")
+        raise ApplicationError(gettext("不能与自身合户"))
     if source.status != HouseholdStatus.LIVING or target.status != HouseholdStatus.LIVING:
-        raise ApplicationError("只能合并两个在住户")
+        raise ApplicationError(gettext("只能合并两个在住户"))
     for member in list(source.members.filter(status=ResidentStatus.PRESENT)):
         relation = Relation.OTHER_RELATIVE if member.relation == Relation.HEAD else member.relation
         resident_transfer(actor=actor, resident=member, to_household=target, relation=relation)
@@ -408,24 +427,25 @@ def household_correct(*, actor, household, data, reason=""):
     within its community (building, entrance, room) and grid and group (None: the building's). Members follow
     the household's building, grid and group; the audit keeps each field's old value, the phone masked."""
     if not can_edit_household(actor, household):
-        raise Forbidden("您无权修改该户")
+        raise Forbidden(gettext("您无权修改该户"))
     if household.status != HouseholdStatus.LIVING:
-        raise ApplicationError("该户已不在住，不能更正")
+        raise ApplicationError(gettext("该户已不在住，不能更正"))
     before, phone_before = _household_snapshot(household), household.phone_hash
     _correct_number(household, data)
     for field, choices in (("household_type", HouseholdType), ("housing", Housing)):
         if data.get(field):
             if data[field] not in choices.values:
-                label = Household._meta.get_field(field).verbose_name
-                raise ApplicationError(f"{label}：“{data[field]}”无法识别",
-                                       details={field: ["无法识别"]})
+                label = gettext(str(Household._meta.get_field(field).verbose_name))
+                problem = gettext("“%(value)s”无法识别") % {"value": data[field]}
+                raise ApplicationError(gettext("%(label)s：%(value)s") % {"label": label, "value": problem},
+                                       details={field: [gettext("无法识别")]})
             setattr(household, field, data[field])
     if data.get("phone") is not None:
         for field, value in _household_phone(data["phone"]).items():
             setattr(household, field, value)
     _correct_place(household, data)
     if not can_register_in(actor, household.community_id, household.grid_id):
-        raise Forbidden("您无权把该户调整到所选网格")
+        raise Forbidden(gettext("您无权把该户调整到所选网格"))
     after = _household_snapshot(household)
     changes = {field: {"from": old, "to": after[field]} for field, old in before.items()
                if after[field] != old or (field == "phone_masked" and household.phone_hash != phone_before)}
@@ -454,7 +474,7 @@ def _correct_number(household, data):
     if not number or number == household.number:
         return
     if Household.objects.filter(community_id=household.community_id, number=number).exists():
-        raise ApplicationError(f"户号“{number}”已存在", code="duplicate", details={"number": ["已存在"]})
+        raise _duplicate_number(number)
     household.number = number
 
 
@@ -483,9 +503,11 @@ def _correct_place(household, data):
 
 def _check_placement(community_id, grid, resident_group):
     if grid is not None and grid.community_id != community_id:
-        raise ApplicationError("网格不属于本社区", details={"grid": ["不属于本社区"]})
+        raise ApplicationError(gettext("%(field)s不属于本社区") % {"field": gettext("网格")},
+                               details={"grid": [gettext("不属于本社区")]})
     if resident_group is not None and resident_group.community_id != community_id:
-        raise ApplicationError("居民小组不属于本社区", details={"resident_group": ["不属于本社区"]})
+        raise ApplicationError(gettext("居民小组不属于本社区"),
+                               details={"resident_group": [gettext("不属于本社区")]})
 
 
 @transaction.atomic
@@ -493,19 +515,19 @@ def household_change_head(*, actor, household, head, relations=None):
     """Make a member in the register the head. `relations` (resident id → relation) re-states the other
     members' relation to the new head; the former head, if still in the register, must be given one."""
     if not can_edit_household(actor, household):
-        raise Forbidden("您无权修改该户")
+        raise Forbidden(gettext("您无权修改该户"))
     if household.status != HouseholdStatus.LIVING:
-        raise ApplicationError("该户已不在住，不能变更户主")
+        raise ApplicationError(gettext("该户已不在住，不能变更户主"))
     present = {m.id: m for m in household.members.filter(status=ResidentStatus.PRESENT)}
     if head.id not in present:
-        raise ApplicationError("新户主须是本户的在册成员", details={"head": ["不是本户在册成员"]})
+        raise ApplicationError(gettext("新户主须是本户的在册成员"), details={"head": [gettext("不是本户在册成员")]})
     relations = {int(key): value for key, value in (relations or {}).items()}
     new_relations = {member_id: relations.get(member_id, member.relation) for member_id, member in present.items()}
     new_relations[head.id] = Relation.HEAD
     for member_id, relation in new_relations.items():
         if member_id != head.id and (relation == Relation.HEAD or relation not in Relation.values):
-            raise ApplicationError(f"请为{present[member_id].name}选择与新户主的关系",
-                                   details={f"relation_{member_id}": ["请选择与新户主的关系"]})
+            raise ApplicationError(gettext("请为%(name)s选择与新户主的关系") % {"name": present[member_id].name},
+                                   details={f"relation_{member_id}": [gettext("请选择与新户主的关系")]})
     former = [m.name for m in present.values() if m.relation == Relation.HEAD]
     for member_id, relation in new_relations.items():
         member = present[member_id]
@@ -530,9 +552,9 @@ def _close_household(household, status):
 def household_move_out(*, actor, household, on=None, destination=""):
     """The whole household leaves: members moved out, household kept as 已迁出."""
     if not can_edit_household(actor, household):
-        raise Forbidden("您无权修改该户")
+        raise Forbidden(gettext("您无权修改该户"))
     if household.status != HouseholdStatus.LIVING:
-        raise ApplicationError("该户已不在住")
+        raise ApplicationError(gettext("该户已不在住"))
     for member in list(household.members.filter(status=ResidentStatus.PRESENT)):
         resident_move_out(actor=actor, resident=member, on=on, destination=destination)
     _close_household(household, HouseholdStatus.MOVED_OUT)
@@ -543,7 +565,7 @@ def household_move_out(*, actor, household, on=None, destination=""):
 def _reveal_reason(reason):
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise ApplicationError("请填写查看原因", details={"reason": ["必填，至少2个字"]})
+        raise ApplicationError(gettext("请填写查看原因"), details={"reason": [gettext("必填，至少2个字")]})
     return reason
 
 
@@ -556,10 +578,10 @@ def resident_reveal(*, actor, resident, field, reason):
     hides. Requires a reason; the reveal itself is audited."""
     reveal = _REVEALS.get(field)
     if reveal is None:
-        raise ApplicationError("只能查看身份证号、手机号或备注", details={"field": ["无效"]})
+        raise ApplicationError(gettext("只能查看身份证号、手机号或备注"), details={"field": [gettext("无效")]})
     reason = _reveal_reason(reason)
     if not can_reveal(actor, resident):
-        raise Forbidden("您无权查看该居民的完整信息")
+        raise Forbidden(gettext("您无权查看该居民的完整信息"))
     value = reveal(resident)
     audit_record(actor, "reveal", resident, details={"field": field, "reason": reason})
     return value
@@ -572,11 +594,11 @@ def resident_tag_reveal(*, actor, tag, reason):
     reveals and a reason; the reveal is audited on the resident."""
     resident = tag.resident
     if tag.sensitive and not can_view_sensitive(actor, resident.community_id):
-        raise Forbidden("您没有敏感人群信息的权限")
+        raise Forbidden(gettext("您没有敏感人群信息的权限"))
     if not can_reveal(actor, resident):
-        raise Forbidden("您无权查看完整信息")
+        raise Forbidden(gettext("您无权查看完整信息"))
     if not tag.details_enc:
-        raise ApplicationError("该标签没有隐藏的详情，已直接显示")
+        raise ApplicationError(gettext("该标签没有隐藏的详情，已直接显示"))
     reason = _reveal_reason(reason)
     details = open_tag_details(tag.details_enc)
     audit_record(actor, "tag_reveal", resident, details={"kind": tag.kind, "tag": tag.id, "reason": reason},
@@ -587,12 +609,12 @@ def resident_tag_reveal(*, actor, tag, reason):
 @transaction.atomic
 def resident_tag_add(*, actor, resident, kind, details=None, started_on=None):
     if not can_edit_household(actor, resident.household):
-        raise Forbidden("您无权修改该居民信息")
+        raise Forbidden(gettext("您无权修改该居民信息"))
     sensitive = kind in SENSITIVE_TAGS
     if sensitive and not can_view_sensitive(actor, resident.community_id):
-        raise Forbidden("您没有敏感人群信息的权限")
+        raise Forbidden(gettext("您没有敏感人群信息的权限"))
     if ResidentTag.objects.filter(resident=resident, kind=kind, active=True).exists():
-        raise ApplicationError("该居民已有此类标签", code="duplicate")
+        raise ApplicationError(gettext("该居民已有此类标签"), code="duplicate")
     shown, sealed = protect_tag_details(details, sensitive=sensitive)
     tag = ResidentTag.objects.create(
         community_id=resident.community_id, resident=resident, kind=kind, sensitive=sensitive,
@@ -605,7 +627,7 @@ def resident_tag_add(*, actor, resident, kind, details=None, started_on=None):
 @transaction.atomic
 def resident_tag_end(*, actor, tag, ended_on=None):
     if not can_edit_household(actor, tag.resident.household):
-        raise Forbidden("您无权修改该居民信息")
+        raise Forbidden(gettext("您无权修改该居民信息"))
     tag.active = False
     tag.ended_on = ended_on or date.today()
     tag.save(update_fields=["active", "ended_on", "updated_at"])
