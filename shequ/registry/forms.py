@@ -299,6 +299,17 @@ class DeathRevokeForm(forms.Form):
                              widget=forms.TextInput(attrs={"placeholder": _("如：误登记，本人仍健在")}))
 
 
+def _building_and_entrance(form, buildings, entrances_of):
+    """A building among `buildings` (named with its estate) and an entrance of the one chosen, reloaded as the
+    building changes."""
+    form.fields["building"].queryset = buildings
+    form.fields["building"].label_from_instance = lambda b: f"{b.estate.name} {b.label}"
+    building_id = _selected_id(form, "building")
+    form.fields["entrance"].queryset = entrances_of(building_id) if building_id else Entrance.objects.none()
+    form.fields["entrance"].label_from_instance = lambda e: e.label
+    narrow(form, "building", "entrance")
+
+
 class SplitForm(forms.Form):
     members = forms.MultipleChoiceField(label=_("分出的成员"), widget=forms.CheckboxSelectMultiple,
                                         error_messages={"required": _("请至少选择一名成员")})
@@ -316,12 +327,7 @@ class SplitForm(forms.Form):
             "name": m.name, "relation": gettext(m.get_relation_display())}) for m in members]
         self.fields["members"].choices = choices
         self.fields["head"].choices = [("", gettext("第一个选中的成员")), *choices]
-        self.fields["building"].queryset = buildings
-        self.fields["building"].label_from_instance = lambda b: f"{b.estate.name} {b.label}"
-        building_id = _selected_id(self, "building")
-        self.fields["entrance"].queryset = entrances_of(building_id) if building_id else Entrance.objects.none()
-        self.fields["entrance"].label_from_instance = lambda e: e.label
-        narrow(self, "building", "entrance")
+        _building_and_entrance(self, buildings, entrances_of)
 
     def clean(self):
         data = super().clean()
@@ -418,12 +424,7 @@ class HouseholdCorrectForm(forms.Form):
             initial |= {"grid": household.grid_id, "resident_group": household.resident_group_id}
         super().__init__(*args, initial=initial, **kwargs)
         community_id = household.community_id
-        self.fields["building"].queryset = buildings
-        self.fields["building"].label_from_instance = lambda b: f"{b.estate.name} {b.label}"
-        building_id = _selected_id(self, "building")
-        self.fields["entrance"].queryset = entrances_of(building_id) if building_id else Entrance.objects.none()
-        self.fields["entrance"].label_from_instance = lambda e: e.label
-        narrow(self, "building", "entrance")
+        _building_and_entrance(self, buildings, entrances_of)
         self.fields["grid"].queryset = Grid.objects.filter(community_id=community_id).order_by("code")
         self.fields["resident_group"].queryset = ResidentGroup.objects.filter(
             community_id=community_id).order_by("number")

@@ -1,6 +1,9 @@
 """Building households through the real services, for the registry's tests."""
 
+import re
 from datetime import date
+
+from django.conf import settings
 
 from shequ.core.identity import make_id_number
 from shequ.registry import services
@@ -32,3 +35,12 @@ def register_data(community, members, **household):
         for field, value in ({"ethnicity": "汉族"} | member).items():
             data[f"members-{index}-{field}"] = value
     return data
+
+
+CHINESE = re.compile(r"[\u3400-\u9fff]")
+
+
+def english(client):
+    """The client with the language switch on English."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client

@@ -2,7 +2,6 @@
 language of the switch, on pages and in the API; what an import stores stays Chinese whoever started it."""
 
 import html
-import re
 
 import pytest
 from django.conf import settings
@@ -15,10 +14,8 @@ from shequ.accounts.services import api_token_create
 from shequ.core.errors import Forbidden
 from shequ.registry.models import ImportJob, ImportStatus
 
-from .helpers import person, register
+from .helpers import CHINESE, english, person, register
 from .test_import import ADDRESS, new_id, rejected_rows, xlsx
-
-CHINESE = re.compile(r"[\u3400-\u9fff]")
 
 
 @pytest.fixture(autouse=True)
@@ -34,11 +31,6 @@ def worker(world):
 @pytest.fixture
 def household(world, worker):
     return register(worker, world.a, [person("张建国", relation="head")])
-
-
-def english(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 def wrong_check_digit():

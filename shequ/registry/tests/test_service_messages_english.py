@@ -3,7 +3,6 @@ the switch, on pages and in the API; without the cookie they are the Chinese the
 export job's error message) stays Chinese whoever asked."""
 
 import html
-import re
 
 import pytest
 from django.conf import settings
@@ -15,9 +14,7 @@ from shequ.core.errors import ApplicationError
 from shequ.registry import exports, services
 from shequ.registry.models import ExportJob, ExportStatus
 
-from .helpers import person, register
-
-CHINESE = re.compile(r"[\u3400-\u9fff]")
+from .helpers import CHINESE, english, person, register
 
 
 @pytest.fixture
@@ -28,11 +25,6 @@ def worker(world):
 @pytest.fixture
 def household(world, worker):
     return register(worker, world.a, [person("张建国", relation="head")])
-
-
-def english(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 def chinese(client):
