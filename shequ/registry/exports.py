@@ -1,7 +1,7 @@
 """Exports of the registry to xlsx: the filtered resident list, and the standard roster layout (花名册).
 
-ID numbers and phones are masked; with a reason (at least two characters) a role that may reveal gets
-them in full for the residents it may reveal. Every export is audited ("export": what, how many rows,
+ID numbers, phones and the numbers in notes are masked; with a reason (at least two characters) a role that
+may reveal gets them in full for the residents it may reveal. Every export is audited ("export": what, how many rows,
 which filters, whether full values were included and why). The list streams in id-keyset batches
 through the same selector as the list page (so the same filters and the same scope) into an xlsxwriter
 workbook in constant-memory mode, written to a temporary file.
@@ -43,7 +43,7 @@ from . import selectors
 from .choices import ResidentStatus
 from .models import ExportJob, ExportKind, ExportStatus
 from .permissions import REVEALER_ROLES, can_reveal, can_view_registry, reader_scope
-from .protection import reveal_id_number, reveal_phone
+from .protection import reveal_id_number, reveal_notes, reveal_phone
 
 logger = logging.getLogger(__name__)
 
@@ -434,9 +434,11 @@ def _discard(workbook, path):
 
 
 def _sensitive(actor, resident, reveal):
+    """(ID number, phone, notes, whether in full): in full only with a reason, for a resident the actor may reveal;
+    the notes then with the numbers their masked copy hides."""
     if reveal and can_reveal(actor, resident):
-        return reveal_id_number(resident) or "", reveal_phone(resident) or "", True
-    return resident.id_number_masked, resident.phone_masked, False
+        return reveal_id_number(resident) or "", reveal_phone(resident) or "", reveal_notes(resident), True
+    return resident.id_number_masked, resident.phone_masked, resident.notes, False
 
 
 def _write_list(actor, workbook, filters, reason, on_progress):
@@ -457,7 +459,7 @@ def _write_list(actor, workbook, filters, reason, on_progress):
         for resident in page.items:
             row_number += 1
             communities.add(resident.community_id)
-            id_number, phone, full = _sensitive(actor, resident, reason)
+            id_number, phone, notes, full = _sensitive(actor, resident, reason)
             revealed += full
             values = [
                 resident.name, resident.get_sex_display(), resident.birth_date, resident.ethnicity, id_number,
@@ -465,7 +467,7 @@ def _write_list(actor, workbook, filters, reason, on_progress):
                 resident.grid_name, resident.get_residence_status_display(),
                 resident.get_political_status_display(), resident.get_education_display(),
                 resident.get_employment_display(), resident.get_marital_status_display(),
-                resident.get_status_display(), resident.notes,
+                resident.get_status_display(), notes,
             ]
             _write_row(sheet, row_number, values, day)
         on_progress(row_number)
@@ -535,7 +537,7 @@ def _write_roster(actor, workbook, community, filters, reason, on_progress):
             sequence += 1
             first = row
             for index, resident in enumerate(members):
-                id_number, phone, full = _sensitive(actor, resident, reason)
+                id_number, phone, notes, full = _sensitive(actor, resident, reason)
                 revealed += full
                 shared = [sequence, household["number"], household["address"]] if index == 0 else [None] * 3
                 for col, value in enumerate(shared):
@@ -545,7 +547,7 @@ def _write_roster(actor, workbook, community, filters, reason, on_progress):
                         sheet.write(row, col, value, merged)
                 values = [resident.name, resident.get_relation_display(), resident.get_sex_display(),
                           resident.ethnicity, resident.birth_date, id_number, phone,
-                          resident.get_residence_status_display(), resident.notes]
+                          resident.get_residence_status_display(), notes]
                 for offset, value in enumerate(values, start=3):
                     if isinstance(value, date):
                         sheet.write_datetime(row, offset, value, day)

@@ -86,6 +86,7 @@ class ResidentRow:
     notes: str
     id_number_enc: str  # what the export reveals, for a role that may and with a reason
     phone_enc: str
+    notes_enc: str
     household_number: str
     household_address: str
     grid_name: str | None

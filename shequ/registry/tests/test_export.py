@@ -187,3 +187,17 @@ def test_api_export(setup, client):
     assert response.status_code == 400 and "原因" in response.json()["message"]
     response = client.get("/api/v1/registry/roster.xlsx")
     assert response.status_code == 200
+
+
+def test_notes_are_masked_in_exports_and_in_full_only_with_a_reason(setup):
+    worker, first, *_ = setup
+    zhang = first.members.get(name="张建国")
+    services.resident_correct(actor=worker, resident=zhang, data={"notes": "女儿电话13812345678"})
+    masked = {row[0]: row for row in rows(read(exports.resident_export_xlsx(worker, {})).active)}
+    assert masked["张建国"][-1] == "女儿电话138****5678"
+    full = rows(read(exports.resident_export_xlsx(worker, {"q": "张建国"}, reveal_reason="联系家属")).active)
+    assert full[1][-1] == "女儿电话13812345678"
+    roster = read(exports.roster_export_xlsx(worker, reveal_reason="民政核对")).active
+    assert roster.cell(3, 12).value == "女儿电话13812345678"
+    masked_roster = read(exports.roster_export_xlsx(worker)).active
+    assert masked_roster.cell(3, 12).value == "女儿电话138****5678"
