@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from shequ.core.models import CommunityOwned, TimeStampedModel
@@ -68,10 +69,8 @@ class Community(TimeStampedModel):
         low, high = settings.COMMUNITY_HOUSEHOLDS_MIN, settings.COMMUNITY_HOUSEHOLDS_MAX
         if low <= self.household_count <= high:
             return None
-        return (
-            f"户数 {self.household_count} 超出《城市居民委员会组织法》第六条规定的 {low}—{high} 户范围，"
-            "请考虑调整社区规模"
-        )
+        return gettext("户数 %(count)s 超出《城市居民委员会组织法》第六条规定的 %(low)s—%(high)s 户范围，"
+                       "请考虑调整社区规模") % {"count": self.household_count, "low": low, "high": high}
 
 
 class ResidentGroup(CommunityOwned):

@@ -322,6 +322,14 @@ def test_household_count_outside_100_to_700_is_warned_on_page_and_api(world, hou
         assert api["household_warning"] is None
 
 
+def test_the_household_count_warning_speaks_english_when_asked(world, settings):
+    Community.objects.filter(id=world.a.id).update(household_count=800)
+    client = client_for(world.user(Role.COMMUNITY_HEAD))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(f"/places/communities/{world.a.id}/").content.decode()
+    assert "800 households is outside the 100–700 range of article 6" in page and WARNING_MARK not in page
+
+
 @pytest.mark.parametrize("households", [50, 800])
 def test_a_community_outside_the_range_still_saves(world, households):
     Community.objects.filter(id=world.a.id).update(household_count=households)
