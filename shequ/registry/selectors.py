@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from functools import lru_cache
@@ -5,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Case, Prefetch, Value, When
+from django.db.models import Case, OuterRef, Prefetch, Subquery, Value, When
 from django.utils.translation import gettext
 
 from shequ.audit.models import AuditEvent
@@ -20,6 +21,7 @@ from .choices import (
     SENSITIVE_TAGS,
     Education,
     Employment,
+    HouseholdStatus,
     MaritalStatus,
     PoliticalStatus,
     RegistrationDue,
@@ -333,6 +335,21 @@ def _household_get(actor, household_id, *, members):
     if household is None:
         raise NotFound(gettext("未找到该户"))
     return household
+
+
+def building_households(actor, building):
+    """The living households of a building that the actor may see, by entrance and room (rooms compared as
+    numbers: 2, 101, 1101), each with its head's name in register (head_name, None for a household without one);
+    two queries whatever the building's size."""
+    head = Resident.objects.filter(household=OuterRef("pk"), status=ResidentStatus.PRESENT, relation=Relation.HEAD)
+    households = list(household_queryset(actor).filter(building=building, status=HouseholdStatus.LIVING)
+                      .select_related("entrance").annotate(head_name=Subquery(head.values("name")[:1])))
+    return sorted(households, key=lambda h: (_natural(h.entrance.number if h.entrance else ""), _natural(h.room), h.id))
+
+
+def _natural(text):
+    """A room or entrance number as it sorts in a building: digits as numbers ("2" before "10")."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text or "") if part]
 
 
 def household_list(actor, *, community_id=None, building_id=None, after_id=None, limit=PAGE_SIZE):

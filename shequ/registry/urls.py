@@ -11,6 +11,7 @@ urlpatterns = [
     path("residents/<int:resident_id>/", views.resident_detail, name="resident"),
     path("residents/<int:resident_id>/reveal/", views.resident_reveal, name="reveal"),
     path("households/<int:household_id>/", views.household_detail, name="household"),
+    path("buildings/<int:building_id>/", views.building_households, name="building"),
     path("households/<int:household_id>/card.docx", views.household_card_download, name="household_card"),
     path("households/new/", views.household_new, name="household_new"),
     path("households/<int:household_id>/correct/", views.household_correct, name="household_correct"),

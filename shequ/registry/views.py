@@ -13,6 +13,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from shequ.core.errors import ApplicationError, NotFound
 from shequ.core.views import forbidden_unless
+from shequ.places.selectors import place_get
 
 from . import exports, imports, selectors, services
 from .choices import HouseholdStatus, Relation, ResidentStatus
@@ -126,6 +127,15 @@ def resident_detail(request, resident_id):
 def household_detail(request, household_id):
     forbidden_unless(can_view_registry(request.user))
     return _household_page(request, household_id)
+
+
+@login_required
+def building_households(request, building_id):
+    """楼栋住户: the living households of a building by entrance and room, each with its head."""
+    forbidden_unless(can_view_registry(request.user))
+    building = place_get(request.user, "building", building_id)
+    return render(request, "registry/building.html", {
+        "building": building, "households": selectors.building_households(request.user, building)})
 
 
 @login_required
