@@ -4,6 +4,7 @@ import io
 from datetime import datetime
 
 from django.http import FileResponse
+from django.utils.translation import gettext
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
 from shequ.core.errors import Forbidden, NotFound
@@ -17,6 +18,7 @@ from .overview import registry_overview
 from .overview_files import overview_docx, overview_xlsx
 from .permissions import can_view_registry
 from .schemas import (
+    BuildingHouseholdOut,
     DeathIn,
     DeathRevokeIn,
     HeadIn,
@@ -206,7 +208,7 @@ def household_card(request, household_id: int):
 
 def _require_reader(request):
     if not can_view_registry(request.user):
-        raise Forbidden("您无权查看居民台账")
+        raise Forbidden(gettext("您无权查看居民台账"))
 
 
 def _document(file):
@@ -237,6 +239,13 @@ def household_register(request, payload: HouseholdIn):
     return Status(201, selectors.household_get(request.user, household.id))
 
 
+@router.get("/buildings/{building_id}/households", response=list[BuildingHouseholdOut])
+def building_households(request, building_id: int):
+    """楼栋住户: the living households of a building by entrance and room, each with its head's name (null for none)."""
+    _require_reader(request)
+    return selectors.building_households(request.user, place_get(request.user, "building", building_id))
+
+
 @router.get("/households/{household_id}", response=HouseholdDetailOut)
 def household_get(request, household_id: int):
     return selectors.household_get(request.user, household_id)
@@ -263,7 +272,7 @@ def household_change_head(request, household_id: int, payload: HeadIn):
     household = selectors.household_get(request.user, household_id)
     head = household.members.filter(id=payload.head_id).first()
     if head is None:
-        raise NotFound("未找到该居民")
+        raise NotFound(gettext("未找到该居民"))
     services.household_change_head(actor=request.user, household=household, head=head, relations=payload.relations)
     return selectors.household_get(request.user, household_id)
 
@@ -384,7 +393,7 @@ def import_upload(request, community_id: Form[int], file: File[UploadedFile]):
     """Upload a roster (xlsx/xls/ods/csv, UTF-8 or GBK); the header row is found and a mapping suggested."""
     community = next((c for c in imports.import_communities(request.user) if c.id == community_id), None)
     if community is None:
-        raise NotFound("未找到该社区")
+        raise NotFound(gettext("未找到该社区"))
     job = imports.import_upload(actor=request.user, community=community, file=file)
     return Status(201, _job_out(job))
 

@@ -103,6 +103,10 @@ class HouseholdDetailOut(HouseholdOut):
     members: list[ResidentOut]
 
 
+class BuildingHouseholdOut(HouseholdOut):
+    head_name: str | None
+
+
 class HouseholdPageOut(Schema):
     items: list[HouseholdOut]
     next_after: int | None

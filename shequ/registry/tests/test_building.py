@@ -73,3 +73,15 @@ def test_another_community_gets_404_and_a_supervisor_403(building, world, login)
 def test_the_page_speaks_english_when_asked(building, worker, login):
     page = english(login(worker)).get(reverse("registry:building", args=[building.id])).content.decode()
     assert "4 households living here" in page and "Head of household" in page
+
+
+def test_the_api_lists_a_buildings_households(building, worker, world, login):
+    client = login(worker)
+    body = client.get(f"/api/v1/registry/buildings/{building.id}/households").json()
+    assert [(h["room"], h["head_name"]) for h in body] == [("2", "孙三"), ("201", "钱二"), ("1101", "赵一"),
+                                                          ("101", "李四")]
+    assert "phone_enc" not in body[0]
+    client.force_login(world.user(Role.COMMUNITY_WORKER, community=world.b))
+    assert client.get(f"/api/v1/registry/buildings/{building.id}/households").status_code == 404
+    client.force_login(world.user(Role.SUPERVISOR))
+    assert client.get(f"/api/v1/registry/buildings/{building.id}/households").status_code == 403
