@@ -1,12 +1,15 @@
 """楼栋住户: a building's living households by entrance and room, with their heads, scoped like the registry."""
 
+import html
+import io
 from datetime import date
 
+import openpyxl
 import pytest
 from django.urls import reverse
 
 from shequ.accounts.models import Role
-from shequ.places.models import Entrance, Grid
+from shequ.places.models import Building, Entrance, Grid
 from shequ.registry import services
 from shequ.registry.models import Household
 
@@ -85,3 +88,16 @@ def test_the_api_lists_a_buildings_households(building, worker, world, login):
     assert client.get(f"/api/v1/registry/buildings/{building.id}/households").status_code == 404
     client.force_login(world.user(Role.SUPERVISOR))
     assert client.get(f"/api/v1/registry/buildings/{building.id}/households").status_code == 403
+
+
+def test_the_building_offers_its_roster_masked(building, worker, world, login):
+    elsewhere = Building.objects.create(community=world.a, estate=world.a.estate, number="9", grid=world.a.grid)
+    services.household_register(actor=worker, estate=world.a.estate, building=elsewhere, room="901",
+                                members=[person("郑七", phone="13800009999")])
+    client = login(worker)
+    page = client.get(reverse("registry:building", args=[building.id])).content.decode()
+    link = html.unescape(page.split("data-building-roster")[0].rsplit('href="', 1)[1].split('"')[0])
+    response = client.get(link)
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    names = {row[3] for row in sheet.iter_rows(min_row=3, values_only=True)}
+    assert names == {"赵一", "钱二", "孙三", "李四"}  # this building's households in register, not 郑七's
