@@ -317,6 +317,18 @@ def household_get(actor, household_id):
     return _household_get(actor, household_id, members=Resident.objects.order_by(*_MEMBER_ORDER))
 
 
+def present_members(household):
+    """The members in register of a household read with household_get (its prefetched members)."""
+    return [m for m in household.members.all() if m.status == ResidentStatus.PRESENT]
+
+
+def lacks_head(household):
+    """Whether a household read with household_get has members in register but no head among them (the head
+    moved out or died)."""
+    present = present_members(household)
+    return bool(present) and not any(m.relation == Relation.HEAD for m in present)
+
+
 def household_card_get(actor, household_id):
     """A household as its printed card (户卡) reads it: household_get with each member's active tags (which
     visible_tags then narrows to what the actor may see), in three queries whatever the household's size."""

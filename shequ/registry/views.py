@@ -16,7 +16,7 @@ from shequ.core.views import forbidden_unless
 from shequ.places.selectors import place_get
 
 from . import exports, imports, selectors, services
-from .choices import HouseholdStatus, Relation, ResidentStatus
+from .choices import HouseholdStatus, ResidentStatus
 from .forms import (
     AddMemberForm,
     ChangeHeadForm,
@@ -294,7 +294,7 @@ def tag_fields(request):
 # --- the household card ---------------------------------------------------------------------------------
 
 def _split_form(request, household, data=None):
-    return SplitForm(data, prefix="split", members=_present_members(household),
+    return SplitForm(data, prefix="split", members=selectors.present_members(household),
                      buildings=selectors.registrable_buildings(request.user, community_id=household.community_id),
                      entrances_of=partial(selectors.registrable_entrances, request.user))
 
@@ -305,14 +305,10 @@ def _household_correct_form(request, household, data=None):
         buildings=selectors.registrable_buildings(request.user, community_id=household.community_id))
 
 
-def _present_members(household):
-    return [m for m in household.members.all() if m.status == ResidentStatus.PRESENT]
-
-
 def _household_page(request, household_id, **bound):
     """The card, with every action's form; `bound` are the forms just posted (shown open, with errors)."""
     household = selectors.household_get(request.user, household_id)
-    present = _present_members(household)
+    present = selectors.present_members(household)
     can_edit = can_edit_household(request.user, household)
     if not (can_edit and household.status == HouseholdStatus.LIVING):
         for form in bound.values():
@@ -329,7 +325,7 @@ def _household_page(request, household_id, **bound):
         "household": household,
         "history": selectors.record_history(request.user, household),
         "can_edit": can_edit,
-        "headless": bool(present) and not any(m.relation == Relation.HEAD for m in present),
+        "headless": selectors.lacks_head(household),
         "forms": forms,
         "open": next(iter(bound), ""),
     })
@@ -355,7 +351,7 @@ def household_correct(request, household_id):
 @login_required
 def household_change_head(request, household_id):
     household = selectors.household_get(request.user, household_id)
-    present = _present_members(household)
+    present = selectors.present_members(household)
     form = ChangeHeadForm(request.POST, prefix="head", members=present)
 
     def change(data):

@@ -177,7 +177,9 @@ def test_the_page_shows_errors_on_the_form(family, worker, login):
         "correct-phone": "12345", "correct-building": family.building_id, "correct-room": "101"})
     page = response.content.decode()
     assert response.status_code == 200 and '<details id="correct"' in page and "open" in page.split('id="correct"')[1][:60]
-    assert "手机" in page.split('id="correct"')[1]
+    correct_form = page.split('id="correct"')[1].split("</details>")[0]
+    assert "电话号码格式不正确" in correct_form
+    assert Household.objects.get(id=family.id).phone_masked == "138****1111"
 
 
 def test_a_household_without_a_head_says_so_and_the_page_changes_it(family, worker, login):
