@@ -2,6 +2,7 @@
 
 import io
 from datetime import datetime
+from typing import Literal
 
 from django.http import FileResponse
 from django.utils.translation import gettext
@@ -11,19 +12,19 @@ from shequ.core.errors import Forbidden, NotFound
 from shequ.places.selectors import place_get
 
 from . import exports, imports, selectors, services
-from .choices import RegistrationDue, TagKind
+from .choices import HouseholdStatus, HouseholdType, Housing, RegistrationDue, TagKind
 from .household_card import household_card_docx
 from .models import ExportKind, ExportStatus
 from .overview import registry_overview
 from .overview_files import overview_docx, overview_xlsx
 from .permissions import can_view_registry
 from .schemas import (
-    BuildingHouseholdOut,
     DeathIn,
     DeathRevokeIn,
     HeadIn,
     HistoryOut,
     HouseholdDetailOut,
+    HouseholdHeadOut,
     HouseholdIn,
     HouseholdOut,
     HouseholdPageOut,
@@ -66,6 +67,19 @@ class ListFilters(Schema):
 
 
 class ResidentFilters(ListFilters):
+    after: int | None = None
+    limit: int = 50
+
+
+class HouseholdFilters(Schema):
+    q: str = ""
+    community_id: int | None = None
+    grid_id: int | None = None
+    building_id: int | None = None
+    household_type: HouseholdType | None = None
+    housing: Housing | None = None
+    status: HouseholdStatus | Literal["all"] = HouseholdStatus.LIVING
+    without_head: bool = False
     after: int | None = None
     limit: int = 50
 
@@ -217,11 +231,16 @@ def _document(file):
 
 
 @router.get("/households", response=HouseholdPageOut)
-def household_list(request, community_id: int | None = None, building_id: int | None = None,
-                   after: int | None = None):
-    items, next_after = selectors.household_list(request.user, community_id=community_id,
-                                                 building_id=building_id, after_id=after)
-    return {"items": items, "next_after": next_after}
+def household_list(request, filters: Query[HouseholdFilters]):
+    """户列表: search by household number (from its start) or by anything that finds a member (name, pinyin,
+    last digits, address); status "all" lists every status."""
+    data = filters.dict()
+    after, limit = data.pop("after"), max(1, min(data.pop("limit"), 200))
+    status = data.pop("status")
+    page = selectors.household_list(request.user, after_id=after, limit=limit,
+                                    status=None if status == "all" else status, **data)
+    return {"items": page.items, "next_after": page.next_after, "count": page.count_label,
+            "query_kind": page.query_kind}
 
 
 @router.post("/households", response={201: HouseholdDetailOut})
@@ -239,7 +258,7 @@ def household_register(request, payload: HouseholdIn):
     return Status(201, selectors.household_get(request.user, household.id))
 
 
-@router.get("/buildings/{building_id}/households", response=list[BuildingHouseholdOut])
+@router.get("/buildings/{building_id}/households", response=list[HouseholdHeadOut])
 def building_households(request, building_id: int):
     """楼栋住户: the living households of a building by entrance and room, each with its head's name (null for none)."""
     _require_reader(request)

@@ -37,7 +37,7 @@ from django_tasks import task
 
 from shequ.audit.services import audit_record
 from shequ.core.errors import ApplicationError, Forbidden, NotFound
-from shequ.places.models import Community, Grid
+from shequ.places.models import Building, Community, Grid
 
 from . import selectors
 from .choices import ResidentStatus
@@ -221,10 +221,11 @@ def _list_filters(filters):
 
 
 def _roster_filters(actor, filters):
-    """A roster is of one community: the one given, the grid's, or the actor's only one."""
-    community_id, grid_id = filters.get("community_id"), filters.get("grid_id")
-    if community_id is None and grid_id:
-        community_id = Grid.objects.filter(id=grid_id).values_list("community_id", flat=True).first()
+    """A roster is of one community: the one given, the grid's, the building's, or the actor's only one."""
+    community_id, grid_id, building_id = filters.get("community_id"), filters.get("grid_id"), filters.get("building_id")
+    for place, place_id in ((Grid, grid_id), (Building, building_id)):
+        if community_id is None and place_id:
+            community_id = place.objects.filter(id=place_id).values_list("community_id", flat=True).first()
     if community_id is None:
         ids = sorted(reader_scope(actor).readable_community_ids)
         if len(ids) != 1:
@@ -233,7 +234,7 @@ def _roster_filters(actor, filters):
         community_id = ids[0]
     if community_id not in reader_scope(actor).readable_community_ids:
         raise NotFound(gettext("未找到该社区"))
-    kept = {"community_id": community_id, "grid_id": grid_id, "building_id": filters.get("building_id")}
+    kept = {"community_id": community_id, "grid_id": grid_id, "building_id": building_id}
     return {k: v for k, v in kept.items() if v is not None}
 
 

@@ -8,7 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from shequ.core.i18n import translated_choices
+from shequ.core.i18n import gettext_noop, translated_choices
 from shequ.core.identity import IdNumberError, normalize_text, parse_id_number
 from shequ.places.models import Building, Entrance, Estate, Grid, ResidentGroup
 
@@ -18,6 +18,7 @@ from .choices import (
     TAG_FIELDS,
     Education,
     Employment,
+    HouseholdStatus,
     HouseholdType,
     Housing,
     MaritalStatus,
@@ -69,6 +70,43 @@ class ResidentSearchForm(forms.Form):
             "age_min": data.get("age_min"), "age_max": data.get("age_max"), "tag": data.get("tag") or None,
             "residence_status": data.get("residence_status") or None,
             "registration_due": data.get("registration_due") or None, "after_id": data.get("after"),
+        }
+
+
+class HouseholdSearchForm(forms.Form):
+    """户列表's search and filters. Status: in residence unless another is chosen ("all": any)."""
+
+    q = forms.CharField(label=_("搜索"), required=False,
+                        widget=forms.TextInput(attrs={"placeholder": _("户号、户主或成员姓名、拼音首字母、3号楼2单元"),
+                                                      "autocomplete": "off", "type": "search"}))
+    grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none(), required=False,
+                                  empty_label=_("全部网格"))
+    building = forms.ModelChoiceField(label=_("楼栋"), queryset=Building.objects.none(), required=False,
+                                      empty_label=_("全部楼栋"))
+    household_type = forms.ChoiceField(label=_("户类型"), required=False,
+                                       choices=translated_choices(HouseholdType.choices, ANY))
+    housing = forms.ChoiceField(label=_("住房性质"), required=False, choices=translated_choices(Housing.choices, ANY))
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=translated_choices(
+        [("", HouseholdStatus.LIVING.label), *[(k, v) for k, v in HouseholdStatus.choices
+                                              if k != HouseholdStatus.LIVING], ("all", gettext_noop("全部"))]))
+    without_head = forms.BooleanField(label=_("仅无在册户主的户"), required=False)
+    after = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, community_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = Grid.objects.filter(community_id__in=community_ids)
+        self.fields["building"].queryset = (Building.objects.filter(community_id__in=community_ids)
+                                            .select_related("estate").order_by("estate__name", "number"))
+
+    def filters(self):
+        data = self.cleaned_data
+        status = data.get("status") or HouseholdStatus.LIVING
+        return {
+            "q": data.get("q") or "", "grid_id": data["grid"].id if data.get("grid") else None,
+            "building_id": data["building"].id if data.get("building") else None,
+            "household_type": data.get("household_type") or None, "housing": data.get("housing") or None,
+            "status": None if status == "all" else status, "without_head": data.get("without_head", False),
+            "after_id": data.get("after"),
         }
 
 

@@ -103,13 +103,15 @@ class HouseholdDetailOut(HouseholdOut):
     members: list[ResidentOut]
 
 
-class BuildingHouseholdOut(HouseholdOut):
-    head_name: str | None
+class HouseholdHeadOut(HouseholdOut):
+    head_name: str | None  # the head in register; null for a household without one
 
 
 class HouseholdPageOut(Schema):
-    items: list[HouseholdOut]
+    items: list[HouseholdHeadOut]
     next_after: int | None
+    count: str
+    query_kind: str
 
 
 class RevealIn(Schema):

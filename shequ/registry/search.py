@@ -35,7 +35,7 @@ ADDRESS = re.compile(r"(?:(?P<estate>[\u3400-\u9fff]+?)?(?P<building>\d+)\s*(?:å
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    kind: str  # name, initials, pinyin, tail, phone, id, address, none
+    kind: str  # name, initials, pinyin, tail, phone, id, address, none; number (households only)
     condition: tuple | None  # (SQL on registry_resident, parameters); None matches everyone
 
 
@@ -61,6 +61,28 @@ def parse_query(raw, *, community_ids):
     if address is not None:
         return ParsedQuery("address", address)
     return ParsedQuery("name", _contains("registry_resident.name", text))
+
+
+def parse_household_query(raw, *, community_ids):
+    """The households list's search: a household number (from its start, "H0001" finds H00012345) or anything
+    parse_query finds a resident by, matching the households of those residents (moved-out members included, so
+    that a household is found by a former member too). A condition on registry_household; both halves are index
+    lookups within `community_ids` (the unique (community, number) index, and the resident's as in parse_query)."""
+    parsed = parse_query(raw, community_ids=community_ids)
+    if parsed.condition is None:
+        return parsed
+    text = normalize_text(raw)
+    within = _in("community_id", sorted(community_ids))
+    numbers = and_(within, _prefix("number", text))
+    selects, kind = [(f"SELECT id FROM registry_household WHERE {numbers[0]}", numbers[1])], "number"  # noqa: S608
+    # Text that is no name, digits, letters or address ("H00012"), which parse_query would look for anywhere in
+    # the names of every resident within, is taken for a household number only.
+    if parsed.kind != "name" or HAN.match(text):
+        members = and_(within, parsed.condition)
+        selects.insert(0, (f"SELECT household_id FROM registry_resident WHERE {members[0]}", members[1]))  # noqa: S608
+        kind = parsed.kind
+    union = " UNION ".join(sql for sql, _ in selects)
+    return ParsedQuery(kind, (f"registry_household.id IN ({union})", [p for _, params in selects for p in params]))
 
 
 # A condition is a pair: SQL text, and the list of its parameters.

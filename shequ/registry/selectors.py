@@ -6,7 +6,8 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Case, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext
 
 from shequ.audit.models import AuditEvent
@@ -40,7 +41,7 @@ from .permissions import (
     sensitive_community_ids,
     writer_scope,
 )
-from .search import and_, parse_query
+from .search import and_, parse_household_query, parse_query
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -353,9 +354,8 @@ def building_households(actor, building):
     """The living households of a building that the actor may see, by entrance and room (rooms compared as
     numbers: 2, 101, 1101), each with its head's name in register (head_name, None for a household without one);
     two queries whatever the building's size."""
-    head = Resident.objects.filter(household=OuterRef("pk"), status=ResidentStatus.PRESENT, relation=Relation.HEAD)
-    households = list(household_queryset(actor).filter(building=building, status=HouseholdStatus.LIVING)
-                      .select_related("entrance").annotate(head_name=Subquery(head.values("name")[:1])))
+    households = list(_with_head_name(household_queryset(actor).filter(building=building, status=HouseholdStatus.LIVING)
+                                      .select_related("entrance")))
     return sorted(households, key=lambda h: (_natural(h.entrance.number if h.entrance else ""), _natural(h.room), h.id))
 
 
@@ -364,15 +364,39 @@ def _natural(text):
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text or "") if part]
 
 
-def household_list(actor, *, community_id=None, building_id=None, after_id=None, limit=PAGE_SIZE):
-    households = household_queryset(actor)
-    if community_id:
-        households = households.filter(community_id=community_id)
-    if building_id:
-        households = households.filter(building_id=building_id)
-    if after_id:
-        households = households.filter(id__gt=after_id)
-    return keyset_page(households.select_related("estate", "building", "entrance", "grid").order_by("id"), limit)
+def _with_head_name(households):
+    """Each household with its head's name in register (head_name, None for a household without one)."""
+    head = Resident.objects.filter(household=OuterRef("pk"), status=ResidentStatus.PRESENT, relation=Relation.HEAD)
+    return households.annotate(head_name=Subquery(head.values("name")[:1]))
+
+
+def household_list(actor, *, q="", community_id=None, grid_id=None, building_id=None, household_type=None,
+                   housing=None, status=HouseholdStatus.LIVING, without_head=False, after_id=None, limit=PAGE_SIZE,
+                   with_count=True):
+    """户列表: the households the actor may see, searched (search.parse_household_query) and filtered (status None:
+    any), each with its grid and head_name; keyset-paginated by id, the count stopping at 10,000+. without_head:
+    only households with members in register but no head among them (the head moved out or died)."""
+    within = {community_id} if community_id else reader_scope(actor).readable_community_ids
+    if not within:
+        return Page([], None, _count_label(0) if with_count else "", "none")
+    parsed = parse_household_query(q, community_ids=within)
+    equal = {"community_id": community_id, "grid_id": grid_id, "building_id": building_id,
+             "household_type": household_type, "housing": housing, "status": status}
+    households = household_queryset(actor).filter(**{f: v for f, v in equal.items() if v not in (None, "")})
+    if parsed.condition is not None:
+        households = households.filter(RawSQL(*parsed.condition, output_field=BooleanField()))
+    if without_head:  # member_count counts the members in register
+        head = Resident.objects.filter(household=OuterRef("pk"), status=ResidentStatus.PRESENT, relation=Relation.HEAD)
+        households = households.filter(member_count__gt=0).exclude(Exists(head))
+    page = households.filter(id__gt=after_id) if after_id else households
+    items, next_after = keyset_page(_with_head_name(page.select_related("grid").order_by("id")), limit)
+    if not with_count:
+        count_label = ""
+    elif after_id is None and next_after is None:
+        count_label = _count_label(len(items))
+    else:
+        count_label = _count_label(households.order_by().values("id")[:COUNT_CAP + 1].count())
+    return Page(items, next_after, count_label, parsed.kind)
 
 
 def household_find(actor, *, community_id, number):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("overview.docx", views.overview_docx_download, name="overview_docx"),
     path("residents/<int:resident_id>/", views.resident_detail, name="resident"),
     path("residents/<int:resident_id>/reveal/", views.resident_reveal, name="reveal"),
+    path("households/", views.household_list, name="households"),
     path("households/<int:household_id>/", views.household_detail, name="household"),
     path("buildings/<int:building_id>/", views.building_households, name="building"),
     path("households/<int:household_id>/card.docx", views.household_card_download, name="household_card"),

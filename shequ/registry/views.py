@@ -27,6 +27,7 @@ from .forms import (
     HouseholdCorrectForm,
     HouseholdForm,
     HouseholdNumberForm,
+    HouseholdSearchForm,
     ImportCommitForm,
     ImportMappingForm,
     ImportUploadForm,
@@ -77,6 +78,22 @@ def resident_list(request):
                "can_register": can_register_anywhere(request.user), "can_import": can_import_anywhere(request.user),
                "export_query": request.GET.urlencode()}
     template = "registry/resident_list.html#results" if request.htmx else "registry/resident_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def household_list(request):
+    """户列表: households searched by number, member or address and filtered by grid, building, type, housing,
+    status, or a missing head; the list updates as one types, like the residents'."""
+    forbidden_unless(can_view_registry(request.user))
+    form = HouseholdSearchForm(request.GET or None, community_ids=reader_scope(request.user).readable_community_ids)
+    filters = form.filters() if form.is_valid() else {}
+    page = selectors.household_list(request.user, **filters)
+    next_query = request.GET.copy()
+    next_query["after"] = page.next_after
+    context = {"form": form, "page": page, "next_url": f"?{next_query.urlencode()}" if page.next_after else None,
+               "can_register": can_register_anywhere(request.user)}
+    template = "registry/household_list.html#results" if request.htmx else "registry/household_list.html"
     return render(request, template, context)
 
 

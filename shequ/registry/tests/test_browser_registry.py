@@ -211,8 +211,8 @@ def test_sensitive_tag_reveal_and_a_duplicate_id_number_on_its_row(world, live_s
     screenshot(page, "registry-register-duplicate-phone")
 
 
-def test_on_a_phone_a_worker_follows_a_reminder_changes_the_head_and_moves_a_child_back(world, live_server,
-                                                                                        new_page):  # noqa: F811
+def test_on_a_phone_a_worker_follows_a_reminder_finds_a_headless_household_changes_its_head_and_moves_a_child_back(
+        world, live_server, new_page):  # noqa: F811
     worker = world.user(Role.COMMUNITY_WORKER)
     soon = date.today() + timedelta(days=12)
     household = services.household_register(
@@ -237,8 +237,16 @@ def test_on_a_phone_a_worker_follows_a_reminder_changes_the_head_and_moves_a_chi
     page.locator("#results").get_by_role("link", name="林小红").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("林小红")
 
-    # The household has no head since the death: the warning, then 变更户主 with the former head's relation.
-    page.goto(f"{live_server.url}/registry/households/{household.id}/")
+    # 户列表 finds the households left without a head; this one has none since the death: the warning, then
+    # 变更户主 with the former head's relation.
+    page.goto(f"{live_server.url}/registry/households/")
+    page.get_by_role("button", name="筛选").click()
+    page.get_by_label("仅无在册户主的户").check()
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    expect(page.locator("#results [data-count]")).to_have_text("共 1 户")
+    assert wide_elements(page, PHONE["width"]) == []
+    screenshot(page, "registry-households-without-head-phone")
+    page.locator("#results").get_by_role("link", name=household.address).click()
     expect(page.locator("[data-headless]")).to_be_visible()
     page.locator("#head > summary").click()
     page.locator("[name=head-head]").select_option(label="林小红")
