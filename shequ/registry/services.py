@@ -175,6 +175,7 @@ def resident_add(*, actor, household, data, moved_in_on=None):
     if errors:
         raise _invalid(errors)
     _check_id_unique(values, household=household)
+    _check_one_head(household, values.get("relation"))
     resident = Resident(
         community_id=household.community_id, household=household, grid_id=household.grid_id,
         resident_group_id=household.resident_group_id, building_id=household.building_id,
@@ -190,6 +191,18 @@ def resident_add(*, actor, household, data, moved_in_on=None):
         "converted_from_15": values.get("id_converted_from_15", False),
     })
     return resident
+
+
+def _check_one_head(household, relation, *, resident_id=None):
+    """A household has one head in register: another is refused (变更户主 changes it, restating relations)."""
+    if relation != Relation.HEAD:
+        return
+    head = (household.members.filter(status=ResidentStatus.PRESENT, relation=Relation.HEAD)
+            .exclude(id=resident_id).values_list("name", flat=True).first())
+    if head is not None:
+        problem = gettext("本户已有户主（%(name)s），请选择与户主的关系；更换户主请用“变更户主”") % {"name": head}
+        raise ApplicationError(gettext("户 %(number)s：%(problem)s") % {"number": household.number, "problem": problem},
+                               details={"relation": [problem]})
 
 
 def _masked_change(field, old, new):
@@ -212,6 +225,8 @@ def resident_correct(*, actor, resident, data, reason=""):
     if errors:
         raise _invalid(errors)
     _check_id_unique(values, household=resident.household, exclude_id=resident.id)
+    if resident.status == ResidentStatus.PRESENT and values.get("relation") != resident.relation:
+        _check_one_head(resident.household, values.get("relation"), resident_id=resident.id)
     new = _model_values(values)
     if not merged.get("notes"):  # emptied on the form (validation leaves out empty notes)
         new |= {"notes": "", "notes_enc": ""}
@@ -336,10 +351,7 @@ def _rejoin(actor, resident, household, relation):
     if relation not in Relation.values:
         raise ApplicationError(gettext("与户主关系“%(relation)s”无法识别") % {"relation": relation},
                                details={"relation": [gettext("无法识别")]})
-    if relation == Relation.HEAD and household.members.filter(
-            status=ResidentStatus.PRESENT, relation=Relation.HEAD).exclude(id=resident.id).exists():
-        raise ApplicationError(gettext("户 %(number)s 已有户主，请选择与户主的关系") % {"number": household.number},
-                               details={"relation": [gettext("本户已有户主")]})
+    _check_one_head(household, relation, resident_id=resident.id)
     number = reveal_id_number(resident)
     if number:
         _check_id_unique({"id_number": number}, household=household, exclude_id=resident.id)
@@ -363,6 +375,7 @@ def resident_transfer(*, actor, resident, to_household, relation=Relation.OTHER_
         raise ApplicationError(gettext("跨社区迁移请先办理迁出，再由迁入社区登记"))
     if to_household.status != HouseholdStatus.LIVING:
         raise ApplicationError(gettext("户 %(number)s 已不在住，不能转入") % {"number": to_household.number})
+    _check_one_head(to_household, relation)
     _leave_household(resident)
     resident.household = to_household
     resident.relation = relation
