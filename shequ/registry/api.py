@@ -12,7 +12,7 @@ from shequ.core.errors import Forbidden, NotFound
 from shequ.places.selectors import place_get
 
 from . import exports, imports, selectors, services
-from .choices import HouseholdStatus, HouseholdType, Housing, RegistrationDue, TagKind
+from .choices import HouseholdStatus, HouseholdType, Housing, RegistrationDue, ResidentStatus, TagKind
 from .household_card import household_card_docx
 from .models import ExportKind, ExportStatus
 from .overview import registry_overview
@@ -63,7 +63,7 @@ class ListFilters(Schema):
     tag: TagKind | None = None
     residence_status: str | None = None
     registration_due: RegistrationDue | None = None
-    status: str = "present"
+    status: ResidentStatus | Literal["all"] = ResidentStatus.PRESENT
 
 
 class ResidentFilters(ListFilters):
@@ -90,7 +90,8 @@ def _person(payload):
 
 @router.get("/residents", response=ResidentPageOut)
 def resident_list(request, filters: Query[ResidentFilters]):
-    """Search by characters, pinyin (full or initials), last digits of phone/ID, or address."""
+    """Search by characters, pinyin (full or initials), last digits of phone/ID, or address; status "all" lists
+    every status (moved out and deceased as well)."""
     data = filters.dict()
     after, limit = data.pop("after"), max(1, min(data.pop("limit"), 200))
     page = selectors.resident_list(request.user, after_id=after, limit=limit, **data)
@@ -236,9 +237,7 @@ def household_list(request, filters: Query[HouseholdFilters]):
     last digits, address); status "all" lists every status."""
     data = filters.dict()
     after, limit = data.pop("after"), max(1, min(data.pop("limit"), 200))
-    status = data.pop("status")
-    page = selectors.household_list(request.user, after_id=after, limit=limit,
-                                    status=None if status == "all" else status, **data)
+    page = selectors.household_list(request.user, after_id=after, limit=limit, **data)
     return {"items": page.items, "next_after": page.next_after, "count": page.count_label,
             "query_kind": page.query_kind}
 

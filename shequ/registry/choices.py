@@ -28,6 +28,10 @@ class HouseholdStatus(models.TextChoices):
     CLOSED = "closed", gettext_noop("注销")
 
 
+# A list's status filter for every status (moved out and deceased residents, households gone, as well).
+ANY_STATUS = "all"
+
+
 class ResidentStatus(models.TextChoices):
     PRESENT = "present", gettext_noop("在册")
     MOVED_OUT = "moved_out", gettext_noop("已迁出")

@@ -13,6 +13,7 @@ from shequ.core.identity import IdNumberError, normalize_text, parse_id_number
 from shequ.places.models import Building, Entrance, Estate, Grid, ResidentGroup
 
 from .choices import (
+    ANY_STATUS,
     ETHNIC_GROUPS,
     SENSITIVE_TAGS,
     TAG_FIELDS,
@@ -26,12 +27,19 @@ from .choices import (
     RegistrationDue,
     Relation,
     ResidenceStatus,
+    ResidentStatus,
     Sex,
     TagKind,
 )
 from .validation import validate_person
 
 ANY = _("不限")  # the empty option of a filter
+
+
+def _statuses(statuses):
+    """A list's status filter: the first status (the default, as ""), the others, and 全部 ("all")."""
+    first, *others = statuses.choices
+    return translated_choices([("", first[1]), *others, (ANY_STATUS, gettext_noop("全部"))])
 
 
 class ResidentSearchForm(forms.Form):
@@ -50,6 +58,7 @@ class ResidentSearchForm(forms.Form):
                                          choices=translated_choices(ResidenceStatus.choices, ANY))
     registration_due = forms.ChoiceField(label=_("居住登记"), required=False,
                                          choices=translated_choices(RegistrationDue.choices, ANY))
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=_statuses(ResidentStatus))
     after = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, community_ids=(), sensitive_tags=False, **kwargs):
@@ -69,7 +78,8 @@ class ResidentSearchForm(forms.Form):
             "group_id": data["group"].id if data.get("group") else None, "sex": data.get("sex") or None,
             "age_min": data.get("age_min"), "age_max": data.get("age_max"), "tag": data.get("tag") or None,
             "residence_status": data.get("residence_status") or None,
-            "registration_due": data.get("registration_due") or None, "after_id": data.get("after"),
+            "registration_due": data.get("registration_due") or None,
+            "status": data.get("status") or ResidentStatus.PRESENT, "after_id": data.get("after"),
         }
 
 
@@ -86,9 +96,7 @@ class HouseholdSearchForm(forms.Form):
     household_type = forms.ChoiceField(label=_("户类型"), required=False,
                                        choices=translated_choices(HouseholdType.choices, ANY))
     housing = forms.ChoiceField(label=_("住房性质"), required=False, choices=translated_choices(Housing.choices, ANY))
-    status = forms.ChoiceField(label=_("状态"), required=False, choices=translated_choices(
-        [("", HouseholdStatus.LIVING.label), *[(k, v) for k, v in HouseholdStatus.choices
-                                              if k != HouseholdStatus.LIVING], ("all", gettext_noop("全部"))]))
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=_statuses(HouseholdStatus))
     without_head = forms.BooleanField(label=_("仅无在册户主的户"), required=False)
     after = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -100,12 +108,11 @@ class HouseholdSearchForm(forms.Form):
 
     def filters(self):
         data = self.cleaned_data
-        status = data.get("status") or HouseholdStatus.LIVING
         return {
             "q": data.get("q") or "", "grid_id": data["grid"].id if data.get("grid") else None,
             "building_id": data["building"].id if data.get("building") else None,
             "household_type": data.get("household_type") or None, "housing": data.get("housing") or None,
-            "status": None if status == "all" else status, "without_head": data.get("without_head", False),
+            "status": data.get("status") or HouseholdStatus.LIVING, "without_head": data.get("without_head", False),
             "after_id": data.get("after"),
         }
 

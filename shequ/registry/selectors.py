@@ -18,6 +18,7 @@ from shequ.core.scoping import actor_scope, scope_filter
 from shequ.places.models import Building, Entrance, Estate
 
 from .choices import (
+    ANY_STATUS,
     REGISTRATION_DUE_DAYS,
     SENSITIVE_TAGS,
     Education,
@@ -197,7 +198,8 @@ def _resident_condition(actor, *, q="", community_id=None, grid_id=None, group_i
     if in_scope is None or not within:
         return None, parsed.kind
     equal = {"community_id": community_id, "grid_id": grid_id, "resident_group_id": group_id,
-             "building_id": building_id, "sex": sex, "residence_status": residence_status, "status": status}
+             "building_id": building_id, "sex": sex, "residence_status": residence_status,
+             "status": None if status == ANY_STATUS else status}
     return and_(in_scope, parsed.condition, *_filter_conditions(equal, age_min, age_max, tag, within),
                 _registration_due(registration_due)), parsed.kind
 
@@ -373,15 +375,15 @@ def _with_head_name(households):
 def household_list(actor, *, q="", community_id=None, grid_id=None, building_id=None, household_type=None,
                    housing=None, status=HouseholdStatus.LIVING, without_head=False, after_id=None, limit=PAGE_SIZE,
                    with_count=True):
-    """户列表: the households the actor may see, searched (search.parse_household_query) and filtered (status None:
-    any), each with its grid and head_name; keyset-paginated by id, the count stopping at 10,000+. without_head:
+    """户列表: the households the actor may see, searched (search.parse_household_query) and filtered (status
+    ANY_STATUS: any), each with its grid and head_name; keyset-paginated by id, the count stopping at 10,000+. without_head:
     only households with members in register but no head among them (the head moved out or died)."""
     within = {community_id} if community_id else reader_scope(actor).readable_community_ids
     if not within:
         return Page([], None, _count_label(0) if with_count else "", "none")
     parsed = parse_household_query(q, community_ids=within)
     equal = {"community_id": community_id, "grid_id": grid_id, "building_id": building_id,
-             "household_type": household_type, "housing": housing, "status": status}
+             "household_type": household_type, "housing": housing, "status": None if status == ANY_STATUS else status}
     households = household_queryset(actor).filter(**{f: v for f, v in equal.items() if v not in (None, "")})
     if parsed.condition is not None:
         households = households.filter(RawSQL(*parsed.condition, output_field=BooleanField()))

@@ -134,21 +134,28 @@ def _household_phone(phone):
 
 
 def _check_id_unique(values, *, household, exclude_id=None):
+    """An ID number is registered once: in register or deceased anywhere, or moved out of this community (who
+    comes back by 迁回 on the same record). Someone who moved out of another community is registered anew."""
     if not values.get("id_number"):
         return
-    existing = Resident.objects.filter(id_number_hash=id_number_hash(values["id_number"])).exclude(
-        status=ResidentStatus.MOVED_OUT)
-    if exclude_id:
-        existing = existing.exclude(id=exclude_id)
-    other = existing.select_related("community").first()
-    if other is not None:
-        # Someone of the same household is named: while registering, a member typed above, whose record
-        # number would mean nothing to the worker.
-        same = other.household_id == household.id
-        where = (gettext("本户成员%(name)s") % {"name": other.name} if same else
-                 gettext("%(community)s，居民编号 %(id)s") % {"community": other.community.name, "id": other.id})
-        raise ApplicationError(gettext("身份证号已登记（%(where)s）") % {"where": where}, code="duplicate",
-                               details={"id_number": [gettext("该身份证号已登记在册（%(where)s）") % {"where": where}]})
+    existing = Resident.objects.filter(id_number_hash=id_number_hash(values["id_number"])).exclude(id=exclude_id)
+    other = existing.exclude(status=ResidentStatus.MOVED_OUT).select_related("community", "household").first()
+    if other is None:
+        gone = existing.filter(community_id=household.community_id).order_by("-moved_out_on").first()
+        if gone is not None:
+            problem = gettext("%(name)s 已于 %(date)s 从本社区迁出，请在其原记录上办理“迁回”，不要重新登记") % {
+                "name": gone.name, "date": gone.moved_out_on or "—"}
+            raise ApplicationError(problem, code="duplicate", details={"id_number": [problem]})
+        return
+    # Within the community the worker is told who and where; of another community, only which community.
+    if other.household_id == household.id:
+        where = gettext("本户成员%(name)s") % {"name": other.name}
+    elif other.community_id == household.community_id:
+        where = gettext("本社区 %(name)s，%(address)s") % {"name": other.name, "address": other.household.address}
+    else:
+        where = other.community.name
+    raise ApplicationError(gettext("身份证号已登记（%(where)s）") % {"where": where}, code="duplicate",
+                           details={"id_number": [gettext("该身份证号已登记在册（%(where)s）") % {"where": where}]})
 
 
 def _model_values(values):

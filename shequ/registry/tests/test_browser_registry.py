@@ -206,7 +206,7 @@ def test_sensitive_tag_reveal_and_a_duplicate_id_number_on_its_row(world, live_s
     page.get_by_role("button", name="登记", exact=True).click()
     member = page.locator("[data-member]").nth(1)
     expect(member.locator(".field.has-error .error")).to_have_text(
-        f"成员2：该身份证号已登记在册（甲社区，居民编号 {resident.id}）")
+        f"成员2：该身份证号已登记在册（本社区 {resident.name}，{resident.household.address}）")
     assert Household.objects.count() == 1 and wide_elements(page, PHONE["width"]) == []
     screenshot(page, "registry-register-duplicate-phone")
 

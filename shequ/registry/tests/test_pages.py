@@ -111,7 +111,7 @@ def test_a_duplicate_id_number_is_shown_on_its_member_row(world, worker, login, 
     assert response.status_code == 200
     # On the row of 李五, which the page numbers 2 (the deleted row is hidden), next to his ID number.
     row = html[html.index('name="members-2-name"'):]
-    assert f"成员2：该身份证号已登记在册（甲社区，居民编号 {registered.id}）" in row and f'value="{taken}"' in row
+    assert f"成员2：该身份证号已登记在册（本社区 张建国，{family.address}）" in row and f'value="{taken}"' in row
     assert html.count("该身份证号已登记在册") == 1  # not repeated above the form
     assert (Household.objects.count(), Resident.objects.count(), AuditEvent.objects.count()) == before
 

@@ -1,8 +1,10 @@
 """A resident who moved out comes back (迁回) on the same record, and a death recorded by mistake is taken back
 with its reason: through the services, the resident's page and the API, with history, counts and scoping."""
 
+import io
 from datetime import date
 
+import openpyxl
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -91,9 +93,24 @@ def test_someone_registered_again_meanwhile_is_not_doubled(family, worker, world
     three = member(family, "张三")
     services.resident_move_out(actor=worker, resident=three)
     number = services.resident_reveal(actor=worker, resident=three, field="id_number", reason="核对")
-    register(worker, world.a, [{"name": "张三", "id_number": number}], room="104")
-    with pytest.raises(ApplicationError, match="身份证号已登记"):
+    register(world.user(Role.COMMUNITY_WORKER, community=world.b), world.b, [{"name": "张三", "id_number": number}])
+    with pytest.raises(ApplicationError, match="身份证号已登记（乙社区）"):
         services.resident_move_back(actor=worker, resident=member(family, "张三"))
+
+
+def test_who_moved_out_is_brought_back_not_registered_again(family, worker, world):
+    three = member(family, "张三")
+    services.resident_move_out(actor=worker, resident=three, on=date(2026, 2, 3))
+    number = services.resident_reveal(actor=worker, resident=three, field="id_number", reason="核对")
+    with pytest.raises(ApplicationError, match="张三 已于 2026-02-03 从本社区迁出，请在其原记录上办理“迁回”"):
+        register(worker, world.a, [{"name": "张三", "id_number": number}], room="104")
+    with pytest.raises(ApplicationError, match="迁回"):
+        services.resident_add(actor=worker, household=family, data={"name": "张三", "id_number": number,
+                                                                     "relation": "child"})
+    assert Resident.objects.filter(name="张三").count() == 1
+    # Another community registers someone who moved away from this one.
+    register(world.user(Role.COMMUNITY_WORKER, community=world.b), world.b, [{"name": "张三", "id_number": number}])
+    assert Resident.objects.filter(name="张三", community=world.b).count() == 1
 
 
 def test_another_community_cannot_bring_them_back(family, worker, world):
@@ -185,3 +202,24 @@ def test_the_way_back_speaks_english_when_asked(family, worker, login):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get(reverse("registry:resident", args=[three.id])).content.decode()
     assert "Move back" in page and "Household number to return to" in page and "迁回户号" not in page
+
+
+def test_the_list_finds_who_moved_out_or_died_when_asked(family, worker, login):
+    services.resident_move_out(actor=worker, resident=member(family, "张三"))
+    services.resident_record_death(actor=worker, resident=member(family, "张一"), died_on=date(2026, 1, 5))
+    client = login(worker)
+
+    def names(**query):
+        page = client.get(reverse("registry:residents"), query).content.decode()
+        return sorted(name for name in ("张一", "王二", "张三") if f">{name}</a>" in page)
+
+    assert names() == ["王二"]
+    assert names(status="moved_out", q="张三") == ["张三"]
+    assert names(status="deceased") == ["张一"]
+    assert names(status="all") == ["张一", "张三", "王二"]
+    assert "已迁出" in client.get(reverse("registry:residents"), {"status": "all"}).content.decode()
+    body = client.get("/api/v1/registry/residents", {"status": "all", "q": "zs"}).json()
+    assert [r["name"] for r in body["items"]] == ["张三"]
+    export = client.get(reverse("registry:export_residents"), {"status": "moved_out"})
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(export.streaming_content))).active
+    assert {"张三"} == {cell for row in sheet.iter_rows(values_only=True) for cell in row} & {"张一", "王二", "张三"}

@@ -62,11 +62,11 @@ def test_a_duplicate_id_number_in_the_api(world, worker, login, household):
         assert response.status_code == 400
         return response.json()
 
-    where = f"甲社区, resident no. {head.id}"
+    where = f"{head.name} of this community, {head.household.address}"
     assert add() == {"code": "duplicate", "message": f"The ID number is already registered ({where})",
                      "details": {"id_number": [f"This ID number is already in the register ({where})"]}}
     chinese(client)
-    where = f"甲社区，居民编号 {head.id}"
+    where = f"本社区 {head.name}，{head.household.address}"
     assert add() == {"code": "duplicate", "message": f"身份证号已登记（{where}）",
                      "details": {"id_number": [f"该身份证号已登记在册（{where}）"]}}
 
