@@ -3,6 +3,7 @@ import re
 from datetime import date
 
 from django import forms
+from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.formats import date_format
 from django.utils.translation import gettext, pgettext_lazy
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shequ.core.i18n import gettext_noop, translated_choices
 from shequ.core.identity import IdNumberError, normalize_text, parse_id_number
-from shequ.places.models import Building, Entrance, Estate, Grid, ResidentGroup
+from shequ.places.models import Building, Community, Entrance, Estate, Grid, ResidentGroup
 
 from .choices import (
     ANY_STATUS,
@@ -42,7 +43,40 @@ def _statuses(statuses):
     return translated_choices([("", first[1]), *others, (ANY_STATUS, gettext_noop("全部"))])
 
 
-class ResidentSearchForm(forms.Form):
+class _PlaceFilters(forms.Form):
+    """The places a list filters by, among those the actor reads (a grid worker: the grid's); with several
+    communities, a community filter too, and each grid, group and building named with its community."""
+
+    community = forms.ModelChoiceField(label=_("社区"), queryset=Community.objects.none(), required=False,
+                                       empty_label=_("全部社区"))
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        communities = scope.readable_community_ids
+        whole = Q(community_id__in=scope.community_ids)
+        places = {"grid": Grid.objects.filter(whole | Q(id__in=scope.grid_ids)),
+                  "group": ResidentGroup.objects.filter(community_id__in=communities),
+                  "building": Building.objects.filter(whole | Q(grid_id__in=scope.grid_ids))
+                  .select_related("estate").order_by("community_id", "estate__name", "number")}
+        self.many_communities = len(communities) > 1
+        if self.many_communities:
+            self.fields["community"].queryset = Community.objects.filter(id__in=communities).order_by("id")
+        else:
+            del self.fields["community"]
+        for name, places_of_scope in places.items():
+            if name in self.fields:
+                field = self.fields[name]
+                field.queryset = places_of_scope.select_related("community") if self.many_communities else places_of_scope
+                if self.many_communities:
+                    field.label_from_instance = lambda place: f"{place.community.name} {place}"
+
+    def place_filters(self):
+        data = self.cleaned_data
+        return {f"{name}_id": data[name].id if data.get(name) else None
+                for name in ("community", "grid", "group", "building") if name in self.fields}
+
+
+class ResidentSearchForm(_PlaceFilters):
     q = forms.CharField(label=_("搜索"), required=False,
                         widget=forms.TextInput(attrs={"placeholder": _("姓名、拼音首字母、手机/身份证后4位、3号楼2单元"),
                                                       "autocomplete": "off", "type": "search"}))
@@ -61,10 +95,8 @@ class ResidentSearchForm(forms.Form):
     status = forms.ChoiceField(label=_("状态"), required=False, choices=_statuses(ResidentStatus))
     after = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, community_ids=(), sensitive_tags=False, **kwargs):
+    def __init__(self, *args, sensitive_tags=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = Grid.objects.filter(community_id__in=community_ids)
-        self.fields["group"].queryset = ResidentGroup.objects.filter(community_id__in=community_ids)
         if not sensitive_tags:
             # Not offered to those without the grant; still a valid choice, for which the list is empty,
             # so that a link with one narrows an export to nothing instead of being dropped as invalid.
@@ -73,9 +105,8 @@ class ResidentSearchForm(forms.Form):
 
     def filters(self):
         data = self.cleaned_data
-        return {
-            "q": data.get("q") or "", "grid_id": data["grid"].id if data.get("grid") else None,
-            "group_id": data["group"].id if data.get("group") else None, "sex": data.get("sex") or None,
+        return self.place_filters() | {
+            "q": data.get("q") or "", "sex": data.get("sex") or None,
             "age_min": data.get("age_min"), "age_max": data.get("age_max"), "tag": data.get("tag") or None,
             "residence_status": data.get("residence_status") or None,
             "registration_due": data.get("registration_due") or None,
@@ -83,7 +114,7 @@ class ResidentSearchForm(forms.Form):
         }
 
 
-class HouseholdSearchForm(forms.Form):
+class HouseholdSearchForm(_PlaceFilters):
     """户列表's search and filters. Status: in residence unless another is chosen ("all": any)."""
 
     q = forms.CharField(label=_("搜索"), required=False,
@@ -100,18 +131,10 @@ class HouseholdSearchForm(forms.Form):
     without_head = forms.BooleanField(label=_("仅无在册户主的户"), required=False)
     after = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, community_ids=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = Grid.objects.filter(community_id__in=community_ids)
-        self.fields["building"].queryset = (Building.objects.filter(community_id__in=community_ids)
-                                            .select_related("estate").order_by("estate__name", "number"))
-
     def filters(self):
         data = self.cleaned_data
-        return {
-            "q": data.get("q") or "", "grid_id": data["grid"].id if data.get("grid") else None,
-            "building_id": data["building"].id if data.get("building") else None,
-            "household_type": data.get("household_type") or None, "housing": data.get("housing") or None,
+        return self.place_filters() | {
+            "q": data.get("q") or "", "household_type": data.get("household_type") or None, "housing": data.get("housing") or None,
             "status": data.get("status") or HouseholdStatus.LIVING, "without_head": data.get("without_head", False),
             "after_id": data.get("after"),
         }

@@ -34,7 +34,8 @@ class PersonPatch(PersonIn):
 # What the API shows of a resident: the list's row (selectors.ResidentRow) without the encrypted values,
 # which stay inside, and the household's number and address and the grid's name, which the list page reads.
 # One field list for both, so that the API list can never ask the row for a column it does not read.
-_NOT_SHOWN = {"id_number_enc", "phone_enc", "notes_enc", "household_number", "household_address", "grid_name"}
+_NOT_SHOWN = {"id_number_enc", "phone_enc", "notes_enc", "household_number", "household_address", "grid_name",
+              "community_name"}
 ResidentOut = create_model(
     "ResidentOut", __base__=Schema,
     __doc__="ID number and phone are masked, and numbers in the notes; reveal them with POST …/reveal and a reason.",

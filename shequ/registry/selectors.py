@@ -94,6 +94,7 @@ class ResidentRow:
     household_number: str
     household_address: str
     grid_name: str | None
+    community_name: str  # for a list of several communities
 
     get_sex_display = _label("sex", Sex)
     get_relation_display = _label("relation", Relation)
@@ -108,11 +109,13 @@ class ResidentRow:
         return f"<ResidentRow {self.id}: {self.name}>"
 
 
-_JOINED = {"household_number": "h.number", "household_address": "h.address", "grid_name": "g.name"}
+_JOINED = {"household_number": "h.number", "household_address": "h.address", "grid_name": "g.name",
+           "community_name": "c.name"}
 _ROW_SELECT = (
     f"SELECT {', '.join(_JOINED.get(f.name, f'registry_resident.{f.name}') for f in fields(ResidentRow))} "
     "FROM registry_resident JOIN registry_household h ON h.id = registry_resident.household_id "
-    "LEFT JOIN places_grid g ON g.id = registry_resident.grid_id"
+    "LEFT JOIN places_grid g ON g.id = registry_resident.grid_id "
+    "JOIN places_community c ON c.id = registry_resident.community_id"
 )
 
 
@@ -355,7 +358,10 @@ def _household_get(actor, household_id, *, members):
 def building_households(actor, building):
     """The living households of a building that the actor may see, by entrance and room (rooms compared as
     numbers: 2, 101, 1101), each with its head's name in register (head_name, None for a household without one);
-    two queries whatever the building's size."""
+    two queries whatever the building's size. A building of another grid is not found by a grid worker."""
+    scope = reader_scope(actor)
+    if building.community_id not in scope.community_ids and building.grid_id not in scope.grid_ids:
+        raise NotFound(gettext("未找到该楼栋"))
     households = list(_with_head_name(household_queryset(actor).filter(building=building, status=HouseholdStatus.LIVING)
                                       .select_related("entrance")))
     return sorted(households, key=lambda h: (_natural(h.entrance.number if h.entrance else ""), _natural(h.room), h.id))
@@ -391,7 +397,7 @@ def household_list(actor, *, q="", community_id=None, grid_id=None, building_id=
         head = Resident.objects.filter(household=OuterRef("pk"), status=ResidentStatus.PRESENT, relation=Relation.HEAD)
         households = households.filter(member_count__gt=0).exclude(Exists(head))
     page = households.filter(id__gt=after_id) if after_id else households
-    items, next_after = keyset_page(_with_head_name(page.select_related("grid").order_by("id")), limit)
+    items, next_after = keyset_page(_with_head_name(page.select_related("grid", "community").order_by("id")), limit)
     if not with_count:
         count_label = ""
     elif after_id is None and next_after is None:

@@ -62,7 +62,7 @@ from .permissions import (
 
 
 def _search_form(request):
-    return ResidentSearchForm(request.GET or None, community_ids=reader_scope(request.user).readable_community_ids,
+    return ResidentSearchForm(request.GET or None, scope=reader_scope(request.user),
                               sensitive_tags=bool(sensitive_community_ids(request.user)))
 
 
@@ -86,7 +86,7 @@ def household_list(request):
     """户列表: households searched by number, member or address and filtered by grid, building, type, housing,
     status, or a missing head; the list updates as one types, like the residents'."""
     forbidden_unless(can_view_registry(request.user))
-    form = HouseholdSearchForm(request.GET or None, community_ids=reader_scope(request.user).readable_community_ids)
+    form = HouseholdSearchForm(request.GET or None, scope=reader_scope(request.user))
     filters = form.filters() if form.is_valid() else {}
     page = selectors.household_list(request.user, **filters)
     next_query = request.GET.copy()

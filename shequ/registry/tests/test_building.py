@@ -63,8 +63,11 @@ def test_a_grid_worker_sees_only_the_households_of_the_grid(building, world, log
     household = Household.objects.get(building=building, room="201")
     household.grid = other_grid
     household.save(update_fields=["grid"])
-    page = login(world.user(Role.GRID_WORKER)).get(reverse("registry:building", args=[building.id])).content.decode()
+    client = login(world.user(Role.GRID_WORKER))
+    page = client.get(reverse("registry:building", args=[building.id])).content.decode()
     assert "赵一" in page and "钱二" not in page
+    elsewhere = Building.objects.create(community=world.a, estate=world.a.estate, number="8", grid=other_grid)
+    assert client.get(reverse("registry:building", args=[elsewhere.id])).status_code == 404
 
 
 def test_another_community_gets_404_and_a_supervisor_403(building, world, login):
