@@ -1075,6 +1075,11 @@ class _Importer:
             self.index_hold.restore()
         if self.renamed:
             self._rewrite_renamed_grams()
+        if not self.counts["total"]:
+            # Headers and nothing under them, as the template comes: "no problems" would read as ready to import.
+            raise ApplicationError(
+                f"第{self.job.header_row}行表头下没有居民数据，没有可导入的行。导入只读取文件的第一个工作表"
+                f"（导入模板中为“{TEMPLATE_SHEET}”工作表），请从表头的下一行起每行填写一位居民", code="empty_file")
         return {
             "items": self.items, "truncated": self.truncated, "counts": dict(self.counts),
             "precision_lost_rows": self.precision_lost, "precision_lost_count": self.precision_lost_count,
@@ -1684,15 +1689,20 @@ class _RejectedWriter:
 # The template
 # ------------------------------------------------------------------------------------------------
 
+TEMPLATE_SHEET = "居民信息"
+TEMPLATE_NOTES_SHEET = "填写说明"
 TEMPLATE_COLUMNS = ["household_number", "name", "relation", "id_number", "phone", "ethnicity", "address",
                     "residence_status", "political_status", "education", "employment", "marital_status",
                     "household_type", "housing", "notes"]
+# On the notes sheet only: every row under the data sheet's headers is imported, so a sample there was
+# imported as a real resident, whether left in or filled in below.
 TEMPLATE_SAMPLE = ["001", "张建国", "户主", "11010519491231002X", "13800001234", "汉族", "和平家园3号楼2单元501室",
                    "户籍在本社区", "群众", "高中/中专", "离退休", "已婚", "常住", "自有", ""]
 
 
 def import_template_xlsx():
-    """The import template: Chinese headers, a sample row, the ID column as text, and a sheet of notes."""
+    """The import template: a data sheet of Chinese headers only, its ID column as text, and a sheet of
+    notes ending with an example resident."""
     import io
 
     import xlsxwriter
@@ -1701,18 +1711,16 @@ def import_template_xlsx():
 
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
-    sheet = workbook.add_worksheet("居民信息")
+    sheet = workbook.add_worksheet(TEMPLATE_SHEET)
     header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"})
     required = workbook.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1, "align": "center"})
     text = workbook.add_format({"num_format": "@"})
     labels = {"id_number": "身份证号", "phone": "手机号"}
+    titles = [labels.get(field, FIELDS[field]) for field in TEMPLATE_COLUMNS]
     for col, field in enumerate(TEMPLATE_COLUMNS):
-        label = labels.get(field, FIELDS[field])
-        sheet.write_string(0, col, label, required if field in ("name", "id_number", "address") else header)
+        sheet.write_string(0, col, titles[col], required if field in ("name", "id_number", "address") else header)
         sheet.set_column(col, col, 22 if field in ("id_number", "address") else 12,
                          text if field in ("id_number", "phone", "household_number") else None)
-    for col, value in enumerate(TEMPLATE_SAMPLE):
-        sheet.write_string(1, col, value, text if TEMPLATE_COLUMNS[col] in ("id_number", "phone") else None)
     sheet.freeze_panes(1, 0)
     choices = {"relation": Relation, "residence_status": ResidenceStatus, "political_status": PoliticalStatus,
                "education": Education, "employment": Employment, "marital_status": MaritalStatus,
@@ -1722,13 +1730,15 @@ def import_template_xlsx():
             sheet.data_validation(1, col, 100000, col, {
                 "validate": "list", "source": [label for _, label in choices[field].choices],
                 "error_type": "warning"})
-    notes = workbook.add_worksheet("填写说明")
+    notes = workbook.add_worksheet(TEMPLATE_NOTES_SHEET)
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     notes.set_column(0, 0, 16)
     notes.set_column(1, 1, 90)
     lines = [
         ("总体", "第一行为表头，从第二行起每行一人；同一户的成员写在相邻的行，户号相同（或第一人为户主，其余成员紧随其后）。"
                  "表头上方可以有标题行，列的顺序可以调整。橙色表头为必填。"),
+        ("只填真实居民", f"“{TEMPLATE_SHEET}”工作表表头以下的每一行都会作为一位居民导入，请只填写真实居民，不要抄入下方的示例。"
+                       f"导入只读取第一个工作表，请勿调整工作表的顺序；本“{TEMPLATE_NOTES_SHEET}”工作表不会导入。"),
         ("身份证号", "18位（或旧版15位），末位 X 大小写均可。请把该列设为“文本”格式：以数字存储的身份证号会被 Excel "
                    "截成科学计数法并丢失最后几位，导入时会被列为问题行。"),
         ("户号", "可不填：不填时按“与户主关系”为户主的行开始新的一户，或按住址相同分户，系统自动编号。"),
@@ -1750,5 +1760,12 @@ def import_template_xlsx():
     for index, (item, text_line) in enumerate(lines, start=1):
         notes.write_string(index, 0, item, wrap)
         notes.write_string(index, 1, text_line, wrap)
+    example = len(lines) + 2
+    title = workbook.add_format({"bold": True})
+    notes.write_string(example, 0, f"示例（仅供参考，请在“{TEMPLATE_SHEET}”工作表填写）", title)
+    notes.write_row(example + 1, 0, ["表头", "示例"], header)
+    for row, (heading, value) in enumerate(zip(titles, TEMPLATE_SAMPLE, strict=True), start=example + 2):
+        notes.write_string(row, 0, heading, wrap)
+        notes.write_string(row, 1, value, wrap)
     workbook.close()
     return buffer.getvalue()

@@ -108,20 +108,67 @@ ADDRESS = "甲社区小区1号楼1单元101室"
 # -- Reading messy rosters ----------------------------------------------------------------------------------
 
 
-def test_template_has_chinese_headers_sample_text_id_column_and_notes_sheet(world, head, client):
-    client.force_login(head)
+def download_template(client, user):
+    client.force_login(user)
     response = client.get("/registry/import/template.xlsx")
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
-    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return b"".join(response.streaming_content)
+
+
+def test_template_data_sheet_has_the_headers_only_and_the_id_column_as_text(world, head, client):
+    workbook = openpyxl.load_workbook(io.BytesIO(download_template(client, head)))
     assert workbook.sheetnames == ["居民信息", "填写说明"]
     sheet = workbook["居民信息"]
     headers = [c.value for c in sheet[1]]
     assert {"户号", "姓名", "与户主关系", "身份证号", "手机号", "住址"} <= set(headers)
-    id_col = headers.index("身份证号") + 1
-    assert sheet.cell(2, id_col).value == "11010519491231002X"
-    assert sheet.cell(2, id_col).number_format == "@"
-    assert "文本" in " ".join(str(c.value) for row in workbook["填写说明"].iter_rows() for c in row if c.value)
+    assert sheet.max_row == 1 and list(sheet.iter_rows(min_row=2, values_only=True)) == []
+    assert sheet.column_dimensions[column_letter(headers.index("身份证号"))].number_format == "@"
+
+
+def test_template_notes_sheet_has_the_example_and_says_to_fill_in_real_residents_only(world, head, client):
+    workbook = openpyxl.load_workbook(io.BytesIO(download_template(client, head)))
+    rows = [[c for c in row if c is not None] for row in workbook["填写说明"].iter_rows(values_only=True)]
+    text = " ".join(str(c) for row in rows for c in row)
+    assert "文本" in text and "只填写真实居民" in text
+    title = rows.index(["示例（仅供参考，请在“居民信息”工作表填写）"])
+    assert rows[title + 1] == ["表头", "示例"]
+    example = dict(row for row in rows[title + 2:] if len(row) == 2)
+    assert example["姓名"] == "张建国" and example["身份证号"] == "11010519491231002X"
+    assert example["住址"] == "和平家园3号楼2单元501室"
+    assert "张建国" not in [c.value for row in workbook["居民信息"].iter_rows() for c in row]
+
+
+def test_the_untouched_template_imports_nothing_and_says_why(world, head, client):
+    job = upload(head, world.a, download_template(client, head), name="居民信息导入模板.xlsx")
+    assert job.header_row == 1 and {"name", "id_number", "address"} <= set(job.mapping.values())
+    with pytest.raises(ApplicationError, match="第1行表头下没有居民数据，没有可导入的行") as refusal:
+        preview(head, job)
+    assert "“居民信息”工作表" in refusal.value.message
+    job.refresh_from_db()
+    assert job.status == ImportStatus.MAPPED and job.total_rows == 0
+    assert job.error_message.startswith("预检失败：第1行表头下没有居民数据")
+    response = client.post(f"/registry/import/{job.id}/mapping/", {f"col_{k}": v for k, v in job.mapping.items()})
+    assert response.status_code == 200 and "第1行表头下没有居民数据" in response.content.decode()
+    job = imports.import_commit(actor=head, job=job)  # committed regardless, it fails and writes nothing
+    assert job.status == ImportStatus.FAILED and "没有可导入的行" in job.error_message
+    assert registry_counts() == (0, 0, 0, 0)
+
+
+def test_a_filled_in_template_imports_the_rows_under_its_headers_only(world, head, client):
+    workbook = openpyxl.load_workbook(io.BytesIO(download_template(client, head)))
+    sheet = workbook["居民信息"]
+    headers = [c.value for c in sheet[1]]
+    number = new_id()
+    sheet.append([{"姓名": "李桂兰", "与户主关系": "户主", "身份证号": number, "住址": ADDRESS}.get(h) for h in headers])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    job = upload(head, world.a, buffer.getvalue(), name="居民信息导入模板.xlsx")
+    counts = preview(head, job)["counts"]
+    assert (counts["total"], counts["created"], counts["rejected"]) == (1, 1, 0)
+    job = imports.import_commit(actor=head, job=job)
+    assert job.status == ImportStatus.DONE and job.applied_rows == 1, job.error_message
+    assert list(Resident.objects.values_list("name", flat=True)) == ["李桂兰"]
 
 
 def test_title_row_alternative_headers_and_merged_household_cells(world, head):
