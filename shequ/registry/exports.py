@@ -40,7 +40,6 @@ from shequ.core.errors import ApplicationError, Forbidden, NotFound
 from shequ.places.models import Building, Community, Grid
 
 from . import selectors
-from .choices import ResidentStatus
 from .models import ExportJob, ExportKind, ExportStatus
 from .permissions import REVEALER_ROLES, can_reveal, can_view_registry, reader_scope
 from .protection import reveal_id_number, reveal_notes, reveal_phone
@@ -221,7 +220,8 @@ def _list_filters(filters):
 
 
 def _roster_filters(actor, filters):
-    """A roster is of one community: the one given, the grid's, the building's, or the actor's only one."""
+    """A roster is of one community: the one given, the grid's, the building's, or the actor's only one. The
+    list's other filters choose its residents (households without one are left out)."""
     community_id, grid_id, building_id = filters.get("community_id"), filters.get("grid_id"), filters.get("building_id")
     for place, place_id in ((Grid, grid_id), (Building, building_id)):
         if community_id is None and place_id:
@@ -234,8 +234,7 @@ def _roster_filters(actor, filters):
         community_id = ids[0]
     if community_id not in reader_scope(actor).readable_community_ids:
         raise NotFound(gettext("未找到该社区"))
-    kept = {"community_id": community_id, "grid_id": grid_id, "building_id": building_id}
-    return {k: v for k, v in kept.items() if v is not None}
+    return _list_filters(filters) | {"community_id": community_id}
 
 
 def _fits_in_request(actor, kind, filters):
@@ -498,8 +497,9 @@ def _roster_households(actor, filters):
 
 
 def _roster_members(actor, filters):
-    return selectors.resident_queryset(actor).filter(status=ResidentStatus.PRESENT,
-                                                     household__in=_roster_households(actor, filters))
+    """The residents a roster lists: the resident list's with the same filters (in register unless a status is
+    asked for), in the roster's households."""
+    return selectors.resident_list_queryset(actor, **filters).filter(household__in=_roster_households(actor, filters))
 
 
 def _write_roster(actor, workbook, community, filters, reason, on_progress):
@@ -518,7 +518,7 @@ def _write_roster(actor, workbook, community, filters, reason, on_progress):
     sheet.write_row(1, 0, [label for label, _ in ROSTER_COLUMNS], bold)
     sheet.freeze_panes(2, 0)
     households = _roster_households(actor, filters)
-    residents = selectors.resident_queryset(actor).filter(status=ResidentStatus.PRESENT)
+    residents = _roster_members(actor, filters)
     row = 2
     sequence = members_written = revealed = 0
     after = 0

@@ -161,6 +161,15 @@ def resident_list(actor, *, q="", community_id=None, grid_id=None, group_id=None
     return Page(rows, next_after, count_label, query_kind)
 
 
+def resident_list_queryset(actor, **filters):
+    """The residents resident_list lists with these filters, as a queryset (for the roster, which groups them by
+    household)."""
+    where, _query_kind = _resident_condition(actor, **filters)
+    if where is None:
+        return Resident.objects.none()
+    return Resident.objects.filter(RawSQL(where[0], where[1], output_field=BooleanField()))
+
+
 def resident_count(actor, *, cap=COUNT_CAP, **filters):
     """How many residents resident_list lists with these filters; with a cap, counting stops past it (cap + 1
     means more), without one it counts them all."""

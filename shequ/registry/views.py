@@ -1,6 +1,7 @@
 import io
 import re
 from functools import partial
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -91,8 +92,11 @@ def household_list(request):
     page = selectors.household_list(request.user, **filters)
     next_query = request.GET.copy()
     next_query["after"] = page.next_after
+    # The roster of the places chosen (its other filters are the resident list's, not these).
+    roster = {place: filters.get(f"{place}_id") for place in ("community", "grid", "building")}
     context = {"form": form, "page": page, "next_url": f"?{next_query.urlencode()}" if page.next_after else None,
-               "can_register": can_register_anywhere(request.user)}
+               "can_register": can_register_anywhere(request.user),
+               "roster_query": urlencode({place: value for place, value in roster.items() if value})}
     template = "registry/household_list.html#results" if request.htmx else "registry/household_list.html"
     return render(request, template, context)
 
@@ -759,7 +763,8 @@ def export_residents(request):
 
 @login_required
 def export_roster(request):
-    """The standard roster (花名册) of one community, households together, address merged."""
+    """The standard roster (花名册) of one community, households together, address merged: the residents the list
+    shows with the same search and filters."""
     forbidden_unless(can_view_registry(request.user))
     source = request.POST if request.method == "POST" else request.GET
 
@@ -768,7 +773,10 @@ def export_roster(request):
         return int(value) if value and value.isdigit() else None
 
     reason = source.get("reveal_reason") if request.method == "POST" else None
-    filters = {"community_id": number("community"), "grid_id": number("grid"), "building_id": number("building")}
+    # The list's search and filters choose the residents; a building page's link names its community and building.
+    form = _search_form(request)
+    filters = form.filters() if form.is_valid() else {}
+    filters |= {"community_id": filters.get("community_id") or number("community"), "building_id": number("building")}
     try:
         export = exports.export_start(actor=request.user, kind=ExportKind.ROSTER, filters=filters,
                                       reveal_reason=reason)

@@ -140,6 +140,20 @@ def test_roster_layout_groups_households_and_merges_their_cells(setup, world):
     assert event.details["kind"] == "roster" and event.details["rows"] == 4
 
 
+def test_the_roster_lists_the_residents_the_list_shows(setup, world, client):
+    worker, first, second, _ = setup
+    client.force_login(worker)
+    # The list searched for 张: its roster has the two 张 of the first household, numbered from 1, and not 李雷's.
+    data = rows(body(client.get("/registry/roster.xlsx", {"q": "张"})).active)
+    assert [row[3] for row in data[2:]] == ["张建国", "张小明"] and data[2][:3] == [1, first.number, first.address]
+    assert [row[3] for row in rows(body(client.get("/registry/roster.xlsx", {"age_max": 30})).active)[2:]] == ["张小明"]
+    services.resident_move_out(actor=worker, resident=second.members.get(), on=date(2026, 1, 1))
+    assert [row[3] for row in rows(body(client.get("/registry/roster.xlsx", {"status": "moved_out"})).active)[2:]] \
+        == ["李雷"]
+    event = AuditEvent.objects.filter(verb="export").latest("id")
+    assert event.details["filters"]["status"] == "moved_out" and event.details["rows"] == 1
+
+
 def test_roster_in_full_with_reason(setup):
     worker, first, *_ = setup
     zhang = first.members.get(name="张建国")
