@@ -279,13 +279,23 @@ def _status_refusal(resident, message):
 
 
 @transaction.atomic
+def _past_date(day, *, after, field, message):
+    """The date of something that happened: not after today, nor before `after` (a birth, a move in)."""
+    if day > date.today() or (after and day < after):
+        raise ApplicationError(message, details={field: [
+            gettext("不能晚于今天") if day > date.today() else gettext("不能早于%(day)s") % {"day": after}]})
+    return day
+
+
 def resident_move_out(*, actor, resident, on=None, destination=""):
     if not can_edit_household(actor, resident.household):
         raise Forbidden(gettext("您无权修改该居民信息"))
     if resident.status != ResidentStatus.PRESENT:
         raise _status_refusal(resident, gettext("该居民当前状态为“%(status)s”，不能迁出"))
+    on = _past_date(on or date.today(), after=resident.moved_in_on or resident.birth_date, field="on",
+                    message=gettext("迁出日期不正确"))
     resident.status = ResidentStatus.MOVED_OUT
-    resident.moved_out_on = on or date.today()
+    resident.moved_out_on = on
     resident.save(update_fields=["status", "moved_out_on", "updated_at"])
     _leave_household(resident)
     audit_record(actor, "resident_move_out", resident, details={
@@ -321,6 +331,7 @@ def resident_move_back(*, actor, resident, household=None, relation=None, on=Non
     on = on or date.today()
     if resident.moved_out_on and on < resident.moved_out_on:
         raise ApplicationError(gettext("迁回日期不能早于迁出日期"), details={"on": [gettext("不能早于迁出日期")]})
+    _past_date(on, after=None, field="on", message=gettext("迁回日期不正确"))
     relation = relation or resident.relation
     _rejoin(actor, resident, household, relation)
     resident.moved_in_on, resident.moved_out_on = on, None

@@ -129,6 +129,11 @@ def validate_person(raw, *, require_id=True, today=None):
                 values[field] = parse_date(raw[field])
             except ValueError as error:
                 errors[field] = str(error)
+    # What happened cannot be after today (a registration's expiry is ahead, and is left out).
+    for field in ("moved_in_on", "floating_registered_on"):
+        if field in values and values[field] > (today or date.today()):
+            errors[field] = gettext("不能晚于今天")
+            del values[field]
     if raw.get("notes"):
         values["notes"] = str(raw["notes"]).strip()
     return values, errors
