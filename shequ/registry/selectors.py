@@ -448,10 +448,25 @@ def registrable_entrances(actor, building_id):
         building_id=building_id, building__in=registrable_buildings(actor)).order_by("number")
 
 
+# A member joining or leaving, shown in the household's history as well as in the member's.
+MEMBERSHIP_VERBS = ("resident_add", "resident_transfer", "resident_move_out", "resident_death", "resident_death_revoke",
+                    "resident_move_back")
+
+
 def record_history(actor, target, *, limit=100):
-    """Who changed this household or resident, when, and from what: read from the audit trail. Without a
-    sensitive-access grant, the events of sensitive tags are left out: such a tag is not there at all."""
+    """Who changed this household or resident, when, and from what: read from the audit trail; a household's
+    also has its members joining and leaving (those transferred out included). Files printed or exported are
+    in the audit log, not here. Without a sensitive-access grant, the events of sensitive tags are left out: such
+    a tag is not there at all."""
     events = AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
+    if isinstance(target, Household):
+        resident = Resident._meta.label_lower
+        members = [str(pk) for pk in target.members.values_list("id", flat=True)]
+        events = events | AuditEvent.objects.filter(target_type=resident, target_id__in=members,
+                                                    verb__in=MEMBERSHIP_VERBS)
+        events = events | AuditEvent.objects.filter(target_type=resident, community_id=target.community_id,
+                                                    verb="resident_transfer", details__household__from=target.number)
+    events = events.exclude(verb="export")
     if not can_view_sensitive(actor, target.community_id):
         events = events.exclude(sensitive=True)
     return list(events.order_by("-id")[:limit])
