@@ -455,8 +455,7 @@ MEMBERSHIP_VERBS = ("resident_add", "resident_transfer", "resident_move_out", "r
 
 def record_history(actor, target, *, limit=100):
     """Who changed this household or resident, when, and from what: read from the audit trail; a household's
-    also has its members joining and leaving (those transferred out included). Files printed or exported are
-    in the audit log, not here. Without a sensitive-access grant, the events of sensitive tags are left out: such
+    also has its members joining and leaving (those transferred out included), and who printed its card. Without a sensitive-access grant, the events of sensitive tags are left out: such
     a tag is not there at all."""
     events = AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
     if isinstance(target, Household):
@@ -466,7 +465,6 @@ def record_history(actor, target, *, limit=100):
                                                     verb__in=MEMBERSHIP_VERBS)
         events = events | AuditEvent.objects.filter(target_type=resident, community_id=target.community_id,
                                                     verb="resident_transfer", details__household__from=target.number)
-    events = events.exclude(verb="export")
     if not can_view_sensitive(actor, target.community_id):
         events = events.exclude(sensitive=True)
     return list(events.order_by("-id")[:limit])

@@ -577,7 +577,9 @@ def test_household_card_queries_do_not_grow(household_of, worker, login, django_
     client = login(worker)
     with django_assert_max_num_queries(HOUSEHOLD_QUERIES):
         response = client.get(reverse("registry:household", args=[household.id]))
-    assert response.content.decode().count('href="/registry/residents/') == count
+    members, history = response.content.decode().split('<section id="history">')
+    assert members.count('href="/registry/residents/') == count
+    assert history.count('data-verb="resident_add"') == count  # each member's registration, named and linked
 
 
 @pytest.mark.parametrize("count", [3, 30])
