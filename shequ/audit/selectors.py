@@ -1,4 +1,9 @@
+from collections import defaultdict
+
+from django.db import connections, router
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import pgettext_lazy
 
 from shequ.core.pagination import keyset_page
@@ -36,8 +41,12 @@ VERB_LABELS = {
     "tag_end": pgettext_lazy("audit verb", "结束标签"),
     "tag_reveal": pgettext_lazy("audit verb", "查看标签详情"),
     "import_upload": pgettext_lazy("audit verb", "上传导入文件"),
+    "import_mapping": pgettext_lazy("audit verb", "设置导入列对应"),
+    "import_queue": pgettext_lazy("audit verb", "开始导入"),
     "import_commit": pgettext_lazy("audit verb", "导入居民"),
     "import_cancel": pgettext_lazy("audit verb", "取消导入"),
+    "import_cancelled": pgettext_lazy("audit verb", "导入已取消"),
+    "import_failed": pgettext_lazy("audit verb", "导入失败"),
     "export": pgettext_lazy("audit verb", "导出"),
     "export_cancel": pgettext_lazy("audit verb", "取消导出"),
 }
@@ -69,3 +78,42 @@ def audit_event_list(actor, *, verb=None, target_type=None, actor_query=None, si
         events = events.filter(id__lt=before_id)
     return keyset_page(events.order_by("-id"), limit)
 
+
+# Objects with a page of their own: its url name, and the queryset of the app that owns them of those an actor
+# may open. Named, not imported: every app writes to the audit, which depends on none of them.
+TARGET_PAGES = {
+    "registry.household": ("registry:household", "shequ.registry.selectors.household_queryset"),
+    "registry.resident": ("registry:resident", "shequ.registry.selectors.resident_queryset"),
+}
+
+
+def audit_target_links(actor, events):
+    """{(target_type, target_id): url} of the events' objects whose page the actor may open (a supervisor, who
+    does not read the registry, gets none). One query for each kind of such object on the page, however many
+    rows; none for an actor with no scope over them."""
+    wanted = defaultdict(set)
+    for event in events:
+        if event.target_type in TARGET_PAGES and event.target_id.isdigit():
+            wanted[event.target_type].add(int(event.target_id))
+    links = {}
+    for target_type, ids in wanted.items():
+        url_name, queryset = TARGET_PAGES[target_type]
+        for pk in import_string(queryset)(actor).filter(id__in=ids).values_list("id", flat=True):
+            links[(target_type, str(pk))] = reverse(url_name, args=[pk])
+    return links
+
+
+def audit_target_types():
+    """The kinds of object the trail names ("registry.household", "accounts.user"…), for the filter. Read by
+    skipping through the (target_type, target_id) index one kind at a time, so as quick with millions of events
+    as with ten. Every kind in the trail, not only those of the reader's communities: a kind is no one's data."""
+    connection = connections[router.db_for_read(AuditEvent)]
+    column, table = connection.ops.quote_name("target_type"), connection.ops.quote_name(AuditEvent._meta.db_table)
+    sql = (f"WITH RECURSIVE kinds (kind) AS ("
+           f"SELECT MIN({column}) FROM {table} WHERE {column} > '' "
+           f"UNION ALL SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > kinds.kind) "
+           f"FROM kinds WHERE kinds.kind IS NOT NULL) "
+           f"SELECT kind FROM kinds WHERE kind IS NOT NULL")
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [kind for (kind,) in cursor.fetchall()]

@@ -3,15 +3,16 @@ from django.shortcuts import render
 
 from shequ.core.views import forbidden_unless
 
+from .display import event_rows
 from .forms import AuditFilterForm
 from .permissions import can_read_audit
-from .selectors import VERB_LABELS, audit_event_list
+from .selectors import audit_event_list, audit_target_links, audit_target_types
 
 
 @login_required
 def event_list(request):
     forbidden_unless(can_read_audit(request.user))
-    form = AuditFilterForm(request.GET or None)
+    form = AuditFilterForm(request.GET or None, kinds=audit_target_types())
     filters = form.cleaned_data if form.is_valid() else {}
     events, next_before = audit_event_list(
         request.user,
@@ -24,7 +25,7 @@ def event_list(request):
     )
     next_query = request.GET.copy()
     next_query["before"] = next_before
-    context = {"form": form, "events": events, "verb_labels": VERB_LABELS,
+    context = {"form": form, "rows": event_rows(events, audit_target_links(request.user, events)),
                "next_url": f"?{next_query.urlencode()}" if next_before else None}
     template = "audit/event_list.html#rows" if request.htmx else "audit/event_list.html"
     return render(request, template, context)
