@@ -651,7 +651,7 @@ class _Draft:
     """One household as the file describes it."""
 
     __slots__ = ("number", "address", "address_key", "household_type", "housing", "first_row", "errors",
-                 "resolved", "household", "place", "members")
+                 "resolved", "household", "place", "members", "head")
 
     def __init__(self, number, address, household_type, housing, first_row):
         self.number = number
@@ -665,6 +665,7 @@ class _Draft:
         self.household = None  # {"id", "grid_id", "resident_group_id", "building_id", "new"}
         self.place = None
         self.members = 0
+        self.head = None  # the head's name once known ("" for none), to refuse a second (_check_heads)
 
 
 def _pack_batch(rows):
@@ -1005,6 +1006,7 @@ GRAM_COLUMNS = ["gram", "community_id", "resident_id"]
 ROW_COLUMNS = RESIDENT_COLUMNS[6:-2]
 _ROW_RECORD = itemgetter(*ROW_COLUMNS)
 _RELATION_AT = ROW_COLUMNS.index("relation")
+_NAME_AT = ROW_COLUMNS.index("name")
 _NAME_IN_RESIDENT = RESIDENT_COLUMNS.index("name")
 _PHONE_COLUMNS = ("phone_enc", "phone_hash", "phone_tail4_hash", "phone_masked")
 _PHONE_OF_RECORD = itemgetter(*(ROW_COLUMNS.index(name) for name in _PHONE_COLUMNS))
@@ -1134,6 +1136,7 @@ class _Importer:
         self._check_file_duplicates(rows)
         self._check_duplicates(rows)
         self._resolve_households(rows)
+        self._check_heads(rows)
         if self.commit:
             self._write(rows)
         else:
@@ -1394,6 +1397,32 @@ class _Importer:
             match = found.get((building.id, entrance.id if entrance else None, draft.address.room))
             if match is not None:
                 draft.household = match | {"new": False}
+
+    def _check_heads(self, rows):
+        """One head in register a household: a second 户主 is a problem row (变更户主 replaces a head). A new
+        household's first row is its head when it says 户主 or nothing (as _create_residents makes it)."""
+        registered = {d for r in rows if not r.errors and r.existing is None
+                      for d in (r.draft,) if d.head is None and d.household and not d.household.get("new")}
+        if registered:
+            heads = dict(Resident.objects.filter(household_id__in=[d.household["id"] for d in registered],
+                                                 status=ResidentStatus.PRESENT, relation=Relation.HEAD)
+                         .values_list("household_id", "name"))
+            for draft in registered:
+                draft.head = heads.get(draft.household["id"], "")
+        for row in rows:
+            if row.errors or row.existing is not None:
+                continue
+            draft = row.draft
+            relation, name = ((row.record[_RELATION_AT], row.record[_NAME_AT]) if row.record is not None
+                              else (row.values.get("relation", ""), row.values.get("name", "")))
+            if draft.head is None:
+                draft.head = name if relation in ("", Relation.HEAD) else ""
+            elif relation == Relation.HEAD:
+                if draft.head:
+                    row.errors.append(("relation", f"本户已有户主（{draft.head}），一户只能有一位户主：请改为与户主的关系；"
+                                                   "更换户主请在导入后用“变更户主”"))
+                else:
+                    draft.head = name
 
     def _count(self, rows):
         """Preview: what the commit would do."""

@@ -308,6 +308,25 @@ def test_members_of_an_existing_household_join_it(world, head):
     assert Resident.objects.get(name="赵二").household_id == existing.id
 
 
+def test_a_second_head_of_a_household_is_a_problem_row(world, head):
+    existing = register(head, world.a, [person("赵大")], room="909")
+    data = xlsx(roster(
+        ["001", "钱一", "户主", new_id(), ADDRESS, ""],
+        ["001", "钱二", "户主", new_id(), ADDRESS, ""],  # a second head of the same 户号
+        ["002", "孙一", "", new_id(), "甲社区小区1号楼1单元102室", ""],  # no relation: the head, as the first
+        ["002", "孙二", "户主", new_id(), "甲社区小区1号楼1单元102室", ""],
+        [existing.number, "赵二", "户主", new_id(), "", ""],  # a head for a household that has one
+    ))
+    expected = {(3, "C"): "本户已有户主（钱一）", (5, "C"): "本户已有户主（孙一）", (6, "C"): "本户已有户主（赵大）"}
+    found = preview(head, upload(head, world.a, data))
+    assert {(p["row"], p["column"]): p["message"][:len(expected.get((p["row"], p["column"]), ""))]
+            for p in found["problems"]} == expected
+    job = commit(head, upload(head, world.a, data))
+    assert job.applied_rows == 2 and job.rejected_rows == 3
+    assert sorted(Resident.objects.filter(relation="head").values_list("name", flat=True)) == ["孙一", "赵大", "钱一"]
+    assert "一户只能有一位户主" in rejected_rows(job)[2][-1]
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
 def test_csv_in_utf8_and_gbk(world, head, encoding):
     data = csv_bytes([["居民信息表"], ["姓名", "证件号码", "与户主关系", "住址", "联系电话"],
