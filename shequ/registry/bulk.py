@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.utils.translation import gettext
 
 from shequ.audit.services import audit_record
@@ -42,7 +42,7 @@ from .protection import (
     protect_phone,
     protect_tag_details,
 )
-from .services import household_address
+from .services import household_address, household_numbers
 from .validation import FIELD_LABELS, validate_person
 
 BATCH_HOUSEHOLDS = 2000
@@ -58,15 +58,14 @@ def bulk_register(community, households, actor=None, *, batch_size=BATCH_HOUSEHO
     """Registers the households and their members in `community`; returns the counts written."""
     totals = {"households": 0, "residents": 0, "tags": 0}
     ranges = {"households": [], "residents": []}
-    numbers = _Numbers(community)
     batch = []
     for household in households:
         batch.append(household)
         if len(batch) >= batch_size:
-            _write_batch(community, batch, numbers, totals, ranges)
+            _write_batch(community, batch, totals, ranges)
             batch = []
     if batch:
-        _write_batch(community, batch, numbers, totals, ranges)
+        _write_batch(community, batch, totals, ranges)
     if totals["households"]:
         Community.objects.filter(id=community.id).update(household_count=F("household_count") + totals["households"])
         community.household_count += totals["households"]
@@ -75,28 +74,9 @@ def bulk_register(community, households, actor=None, *, batch_size=BATCH_HOUSEHO
     return totals
 
 
-class _Numbers:
-    """H + 8 digits counted on from the highest household id, as household_register numbers them,
-    skipping any number the community already has."""
-
-    def __init__(self, community):
-        self.community = community
-        self.next = (Household.objects.aggregate(top=Max("id"))["top"] or 0) + 1
-
-    def take(self, count):
-        candidates = [f"H{self.next + i:08d}" for i in range(count * 2)]
-        taken = set(Household.objects.filter(community=self.community, number__in=candidates)
-                    .values_list("number", flat=True))
-        free = [n for n in candidates if n not in taken][:count]
-        if len(free) < count:
-            self.next += count * 2
-            return free + self.take(count - len(free))
-        self.next = int(free[-1][1:]) + 1
-        return free
-
-
-def _write_batch(community, batch, numbers, totals, ranges):
-    automatic = iter(numbers.take(sum(1 for h in batch if not h.get("number"))))
+def _write_batch(community, batch, totals, ranges):
+    automatic = iter(household_numbers(community.id, sum(1 for h in batch if not h.get("number")),
+                                       reserved=[h["number"] for h in batch if h.get("number")]))
     households, members = [], []
     for index, data in enumerate(batch):
         household = _household(community, data, automatic)

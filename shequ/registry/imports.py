@@ -83,7 +83,7 @@ from .roster import (
     place_number,
 )
 from .selectors import import_job_get  # noqa: F401  (pages and API fetch jobs through imports)
-from .services import household_address
+from .services import household_address, household_numbers
 from .validation import FIELD_LABELS, choice_value, validate_person
 
 logger = logging.getLogger(__name__)
@@ -1058,7 +1058,6 @@ class _Importer:
         self.adapt_date = ops.adapt_datefield_value
         self.now_db = ops.adapt_datetimefield_value(self.now)
         self.today_db = ops.adapt_datefield_value(self.today)
-        self.auto_number_base = None
 
     # -- driving -------------------------------------------------------------------
 
@@ -1459,7 +1458,7 @@ class _Importer:
         ids = self.ids.take(Household, len(new_drafts))
         auto = [d for d in new_drafts if not d.number]
         if auto:
-            self._auto_numbers(auto)
+            self._auto_numbers(auto, [d.number for d in new_drafts if d.number])
         rows = []
         for draft, household_id in zip(new_drafts, ids, strict=True):
             estate, building, entrance = draft.place
@@ -1475,18 +1474,11 @@ class _Importer:
         _bulk_insert(Household, HOUSEHOLD_COLUMNS, rows)
         self.counts["households_created"] += len(new_drafts)
 
-    def _auto_numbers(self, drafts):
-        """H + 8 digits, as households registered by hand get, skipping numbers already taken."""
-        if self.auto_number_base is None:
-            last = Household.objects.filter(community=self.community).order_by("-id").values_list("id", flat=True).first()
-            self.auto_number_base = (last or 0) + 1
-        candidates = [f"H{self.auto_number_base + i:08d}" for i in range(len(drafts) * 2)]
-        taken = set(Household.objects.filter(community=self.community, number__in=candidates)
-                    .values_list("number", flat=True))
-        free = (n for n in candidates if n not in taken)
-        for draft in drafts:
-            draft.number = next(free)
-        self.auto_number_base += len(candidates)
+    def _auto_numbers(self, drafts, reserved):
+        """H + 8 digits, as households registered by hand get (services.household_numbers)."""
+        for draft, number in zip(drafts, household_numbers(self.community.id, len(drafts), reserved=reserved),
+                                 strict=True):
+            draft.number = number
 
     def _create_residents(self, creates):
         if not creates:

@@ -4,6 +4,7 @@ states with dates, and every change is in the audit trail with what it was befor
 The refusals are built with gettext where they are raised, so pages and the API show them in the request's
 language; what the audit stores (details, reasons) stays Chinese."""
 
+import re
 from datetime import date
 
 from django.db import transaction
@@ -66,9 +67,16 @@ def _adjust_household_count(community_id, delta):
     Community.objects.filter(id=community_id).update(household_count=F("household_count") + delta)
 
 
-def _next_household_number(community_id):
-    last = Household.objects.filter(community_id=community_id).order_by("-id").values_list("id", flat=True).first()
-    return f"H{(last or 0) + 1:08d}"
+AUTOMATIC_NUMBER = re.compile(r"H\d{8}")
+
+
+def household_numbers(community_id, count, *, reserved=()):
+    """The next `count` automatic household numbers of a community: H and 8 digits, on from the highest it has
+    (or among `reserved`, numbers about to be written with them), so that each community counts from H00000001."""
+    top = (Household.objects.filter(community_id=community_id, number__regex=r"^H[0-9]{8}$").order_by("-number")
+           .values_list("number", flat=True).first())
+    highest = max([int(n[1:]) for n in (top, *reserved) if n and AUTOMATIC_NUMBER.fullmatch(n)], default=0)
+    return [f"H{highest + i:08d}" for i in range(1, count + 1)]
 
 
 @transaction.atomic
@@ -81,7 +89,7 @@ def household_register(*, actor, estate, building, entrance=None, room="", numbe
     grid_id = grid.id if grid else building.grid_id
     if not can_register_in(actor, community_id, grid_id):
         raise Forbidden(gettext("您无权在该社区/网格登记住户"))
-    number = (number or "").strip() or _next_household_number(community_id)
+    number = (number or "").strip() or household_numbers(community_id, 1)[0]
     if Household.objects.filter(community_id=community_id, number=number).exists():
         raise _duplicate_number(number)
     household = Household(

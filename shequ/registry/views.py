@@ -347,6 +347,7 @@ def _household_page(request, household_id, **bound):
         "history": selectors.record_history(request.user, household),
         "can_edit": can_edit,
         "headless": selectors.lacks_head(household),
+        "empty": not selectors.present_members(household),
         "forms": forms,
         "open": next(iter(bound), ""),
     })
