@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.formats import date_format
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from shequ.core.i18n import gettext_noop, translated_choices
@@ -35,6 +35,13 @@ from .choices import (
 from .validation import validate_person
 
 ANY = _("不限")  # the empty option of a filter
+
+
+def filter_problems(form):
+    """A list form's errors in one line, each with its field: 「年龄从：…」."""
+    return pgettext("list separator", "；").join(
+        gettext("%(label)s：%(value)s") % {"label": form.fields[name].label, "value": " ".join(errors)}
+        if name in form.fields else " ".join(errors) for name, errors in form.errors.items())
 
 
 def _statuses(statuses):
@@ -102,6 +109,12 @@ class ResidentSearchForm(_PlaceFilters):
             # so that a link with one narrows an export to nothing instead of being dropped as invalid.
             self.fields["tag"].widget.choices = [(k, label) for k, label in self.fields["tag"].choices
                                                  if k not in SENSITIVE_TAGS]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("age_min") is not None and data.get("age_max") is not None and data["age_min"] > data["age_max"]:
+            self.add_error("age_min", gettext("不能大于“到”的年龄"))
+        return data
 
     def filters(self):
         data = self.cleaned_data

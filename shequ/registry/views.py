@@ -42,6 +42,7 @@ from .forms import (
     TagRevealForm,
     TransferForm,
     describe_id_number,
+    filter_problems,
     member_formset,
     tag_detail_fields,
     tag_detail_text,
@@ -62,6 +63,20 @@ from .permissions import (
 )
 
 
+def _filters(form):
+    """A list's filters from its form: the valid ones (the list shows what was wrong: the form's errors)."""
+    if not form.is_bound:
+        return {}
+    form.is_valid()
+    return form.filters()
+
+
+def _refuse_wrong_filters(form):
+    """An export is not written from filters that are wrong: it would hold more than the list the user meant."""
+    if form.is_bound and not form.is_valid():
+        raise ApplicationError(gettext("筛选条件有误，未导出：%(problems)s") % {"problems": filter_problems(form)})
+
+
 def _search_form(request):
     return ResidentSearchForm(request.GET or None, scope=reader_scope(request.user),
                               sensitive_tags=bool(sensitive_community_ids(request.user)))
@@ -71,11 +86,12 @@ def _search_form(request):
 def resident_list(request):
     forbidden_unless(can_view_registry(request.user))
     form = _search_form(request)
-    filters = form.filters() if form.is_valid() else {}
+    filters = _filters(form)
     page = selectors.resident_list(request.user, **filters)
     next_query = request.GET.copy()
     next_query["after"] = page.next_after
     context = {"form": form, "page": page, "next_url": f"?{next_query.urlencode()}" if page.next_after else None,
+               "filter_problems": filter_problems(form) if form.is_bound and form.errors else "",
                "can_register": can_register_anywhere(request.user), "can_import": can_import_anywhere(request.user),
                "export_query": request.GET.urlencode()}
     template = "registry/resident_list.html#results" if request.htmx else "registry/resident_list.html"
@@ -88,7 +104,7 @@ def household_list(request):
     status, or a missing head; the list updates as one types, like the residents'."""
     forbidden_unless(can_view_registry(request.user))
     form = HouseholdSearchForm(request.GET or None, scope=reader_scope(request.user))
-    filters = form.filters() if form.is_valid() else {}
+    filters = _filters(form)
     page = selectors.household_list(request.user, **filters)
     next_query = request.GET.copy()
     next_query["after"] = page.next_after
@@ -96,6 +112,7 @@ def household_list(request):
     roster = {place: filters.get(f"{place}_id") for place in ("community", "grid", "building")}
     context = {"form": form, "page": page, "next_url": f"?{next_query.urlencode()}" if page.next_after else None,
                "can_register": can_register_anywhere(request.user),
+               "filter_problems": filter_problems(form) if form.is_bound and form.errors else "",
                "roster_query": urlencode({place: value for place, value in roster.items() if value})}
     template = "registry/household_list.html#results" if request.htmx else "registry/household_list.html"
     return render(request, template, context)
@@ -750,9 +767,10 @@ def export_residents(request):
     written in the background, and the page goes to its progress."""
     forbidden_unless(can_view_registry(request.user))
     form = _search_form(request)
-    filters = form.filters() if form.is_valid() else {}
+    filters = _filters(form)
     reason = ExportRevealForm(request.POST).data.get("reveal_reason") if request.method == "POST" else None
     try:
+        _refuse_wrong_filters(form)
         return _export_response(exports.export_start(actor=request.user, kind=ExportKind.RESIDENT_LIST,
                                                      filters=filters, reveal_reason=reason))
     except ApplicationError as error:
@@ -776,9 +794,10 @@ def export_roster(request):
     reason = source.get("reveal_reason") if request.method == "POST" else None
     # The list's search and filters choose the residents; a building page's link names its community and building.
     form = _search_form(request)
-    filters = form.filters() if form.is_valid() else {}
+    filters = _filters(form)
     filters |= {"community_id": filters.get("community_id") or number("community"), "building_id": number("building")}
     try:
+        _refuse_wrong_filters(form)
         export = exports.export_start(actor=request.user, kind=ExportKind.ROSTER, filters=filters,
                                       reveal_reason=reason)
     except ApplicationError as error:
