@@ -85,7 +85,7 @@ class _PlaceFilters(forms.Form):
 
 class ResidentSearchForm(_PlaceFilters):
     q = forms.CharField(label=_("搜索"), required=False,
-                        widget=forms.TextInput(attrs={"placeholder": _("姓名、拼音首字母、手机/身份证后4位、3号楼2单元"),
+                        widget=forms.TextInput(attrs={"placeholder": _("姓名、拼音、尾号、小区、3号楼2单元"),
                                                       "autocomplete": "off", "type": "search"}))
     grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none(), required=False,
                                   empty_label=_("全部网格"))
@@ -131,7 +131,7 @@ class HouseholdSearchForm(_PlaceFilters):
     """户列表's search and filters. Status: in residence unless another is chosen ("all": any)."""
 
     q = forms.CharField(label=_("搜索"), required=False,
-                        widget=forms.TextInput(attrs={"placeholder": _("户号、户主或成员姓名、拼音首字母、3号楼2单元"),
+                        widget=forms.TextInput(attrs={"placeholder": _("户号、姓名、拼音、尾号、3号楼2单元"),
                                                       "autocomplete": "off", "type": "search"}))
     grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none(), required=False,
                                   empty_label=_("全部网格"))

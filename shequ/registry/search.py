@@ -1,6 +1,7 @@
 """What a worker types into the one search box, turned into an indexed condition on registry_resident.
 
-"王", "建国" → name pieces (NameGram); "zjg" → pinyin initials; "zhangjianguo" → full pinyin;
+"王", "建国" → name pieces (NameGram), and an estate's residents where it is in the estate's name ("和平家园");
+"zjg" → pinyin initials; "zhangjianguo" → full pinyin;
 "5678" → last digits of a phone or ID number; "3号楼2单元" → address; a whole ID or mobile → exact hash.
 
 Within the communities the caller will show (`community_ids`: the actor's scope), every kind is matched as
@@ -47,7 +48,7 @@ def parse_query(raw, *, community_ids):
         return ParsedQuery("none", None)
     within = _in("community_id", sorted(community_ids))
     if HAN.match(text):
-        return ParsedQuery("name", _name(text, within))
+        return ParsedQuery("name", _name_or_estate(text, within, community_ids))
     if re.fullmatch(r"\d{17}[\dX]", text):
         return ParsedQuery("id", _ids(("id_number_hash = %s", [id_number_hash(text)])))
     if re.fullmatch(r"1\d{10}", text):
@@ -123,6 +124,26 @@ def _name(text, within):
     pieces = _in_select("registry_resident.id", "registry_namegram", ("gram = %s", [text[:2]]), within,
                         select="resident_id")
     return and_(pieces, _contains("registry_resident.name", text) if len(text) > 2 else None)
+
+
+def _name_or_estate(text, within, community_ids):
+    """Names as _name finds them, and, where the text is in the name of an estate within ("和平家园" is a place,
+    not a person), that estate's residents as well: one small look-up of the communities' estates first."""
+    names = _name(text, within)
+    estates = _estates(text, community_ids) if len(text) >= 2 else []
+    if not estates:
+        return names
+    residents = _in_select("household_id", "registry_household", _in("estate_id", estates))
+    union = (f"SELECT id FROM registry_resident WHERE {names[0]} "  # noqa: S608
+             f"UNION SELECT id FROM registry_resident WHERE {residents[0]}")
+    return f"registry_resident.id IN ({union})", [*names[1], *residents[1]]
+
+
+def _estates(text, community_ids):
+    where, params = and_(_in("community_id", sorted(community_ids)), _contains("name", text))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM places_estate WHERE {where}", params)  # noqa: S608
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _phone_hash(mobile):

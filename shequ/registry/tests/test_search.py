@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from shequ.accounts.models import Role
-from shequ.places.models import Building, Entrance
+from shequ.places.models import Building, Entrance, Estate
 from shequ.registry import selectors, services
 
 from .helpers import person, register
@@ -48,6 +48,15 @@ def test_query_kinds(people, query, expected, kind):
     page = selectors.resident_list(people, q=query)
     assert page.query_kind == kind
     assert sorted(r.name for r in page.items) == sorted(expected)
+
+
+def test_an_estates_name_finds_its_residents_and_names_still_match(people, world):
+    garden = Estate.objects.create(community=world.a, name="建国花园")
+    building = Building.objects.create(community=world.a, estate=garden, number="8", grid=world.a.grid)
+    services.household_register(actor=people, estate=garden, building=building, room="101", members=[person("赵敏")])
+    assert names(people, q="甲社区小区") == ["张小明", "张建国", "李建国", "王丽", "阿依古丽·买买提"]
+    assert names(people, q="建国") == ["张建国", "李建国", "赵敏"]  # two names and the estate
+    assert names(people, q="花园") == ["赵敏"] and names(people, q="乙社区小区") == []  # another community's
 
 
 def test_exact_id_number_and_mobile(people):
