@@ -380,7 +380,10 @@ def household_correct(request, household_id):
         data, reason = form.changes()
         return services.household_correct(actor=request.user, household=household, data=data, reason=reason)
 
+    saved_at = household.updated_at
     if _submit(form, correct):
+        if household.updated_at == saved_at:  # the service saves only what changed
+            return _done(request, gettext("信息与原来相同，未作更正"), "registry:household", household.id)
         return _done(request, gettext("已更正户 %(number)s 的信息"),
                      "registry:household", household.id, number=household.number)
     return _household_page(request, household_id, correct=form)
@@ -515,7 +518,10 @@ def resident_correct(request, resident_id):
         data, reason = form.changes()
         return services.resident_correct(actor=request.user, resident=resident, data=data, reason=reason)
 
+    saved_at = resident.updated_at
     if _submit(form, correct):
+        if resident.updated_at == saved_at:  # the service saves only what changed
+            return _done(request, gettext("信息与原来相同，未作更正"), "registry:resident", resident.id)
         return _done(request, gettext("已更正 %(name)s 的信息"),
                      "registry:resident", resident.id, name=resident.name)
     return _resident_page(request, resident_id, correct=form)

@@ -168,6 +168,11 @@ def test_the_page_corrects_and_shows_the_history(family, worker, login, east):
     assert f"已更正户 {family.number} 的信息" in page
     assert "住房性质：自有 → 租住" in page and "网格：第1网格 → 第2网格" in page and "原因：租住核实" in page
     assert "联系电话" in page and "13800001111" not in page
+    again = client.post(url, {
+        "correct-number": family.number, "correct-household_type": "resident", "correct-housing": "rented",
+        "correct-phone": "", "correct-building": east.id, "correct-entrance": "", "correct-room": "302",
+        "correct-grid": "", "correct-resident_group": ""}, follow=True).content.decode()
+    assert "信息与原来相同，未作更正" in again and "已更正户" not in again
 
 
 def test_the_page_shows_errors_on_the_form(family, worker, login):

@@ -317,9 +317,14 @@ def test_correct_data_keeps_id_and_phone_unless_typed(world, worker, login, fami
     assert "手机号应为以1开头的11位数字" in bad.content.decode()
     assert '<details id="correct" class="action" name="resident-action" open>' in bad.content.decode()
 
-    client.post(url, _correct_data(head, phone="13912345678"))
+    client.post(url, _correct_data(head, phone="13912345678"), follow=True)  # its page shows the messages so far
     head.refresh_from_db()
     assert head.phone_masked == "139****5678"
+
+    events = AuditEvent.objects.filter(verb="resident_correct").count()
+    unchanged = client.post(url, _correct_data(head), follow=True).content.decode()
+    assert "信息与原来相同，未作更正" in unchanged and "已更正" not in unchanged
+    assert AuditEvent.objects.filter(verb="resident_correct").count() == events
 
 
 def test_correcting_the_id_number_may_change_sex_and_birth_date(world, worker, login, family):
