@@ -145,6 +145,13 @@ class TagKind(models.TextChoices):
 SENSITIVE_TAGS = frozenset({TagKind.HEALTH, TagKind.RESETTLEMENT, TagKind.DRUG_REHAB})
 
 # The fields each tag kind carries, with their labels (all optional text).
+# Details chosen from a list (as certificates write them), and details that are dates; the rest are free text.
+TAG_FIELD_OPTIONS = {
+    "category": {TagKind.DISABLED: [gettext_noop(o) for o in ("视力残疾", "听力残疾", "言语残疾", "肢体残疾", "智力残疾",
+                                                               "精神残疾", "多重残疾")]},
+    "grade": {TagKind.DISABLED: [gettext_noop(o) for o in ("一级", "二级", "三级", "四级")]},
+}
+TAG_DATE_FIELDS = frozenset({"start", "end", "released_on"})
 TAG_FIELDS = {
     TagKind.DISABLED: {"certificate": "残疾证号", "category": "残疾类别", "grade": "残疾等级"},
     TagKind.DIBAO: {"certificate": "低保证号", "start": "起始日期", "end": "截止日期"},

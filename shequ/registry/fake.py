@@ -487,7 +487,7 @@ class _People:
     def _household_tags(self, kind, members):
         rng = self.rng
         if rng.random() < (0.05 if kind in ("alone_elderly", "single_parent") else 0.012):
-            start = self._past(6 * 365)
+            start = self._past(400)  # reviewed every year: most periods run on, a few lapsed and not yet renewed
             number = f"京低保{rng.randrange(10**6):06d}"
             for member in members:
                 member["tags"].append(self._tag("dibao", certificate=number, start=start.isoformat(),

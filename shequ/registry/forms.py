@@ -17,6 +17,8 @@ from .choices import (
     ANY_STATUS,
     ETHNIC_GROUPS,
     SENSITIVE_TAGS,
+    TAG_DATE_FIELDS,
+    TAG_FIELD_OPTIONS,
     TAG_FIELDS,
     Education,
     Employment,
@@ -567,13 +569,27 @@ class TagAddForm(forms.Form):
         kind = self["kind"].value()
         return tag_detail_fields(kind, self.data if self.is_bound else {}, self.add_prefix("detail"))
 
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        for key, value in self.details().items() if kind else ():
+            label = gettext(TAG_FIELDS[kind][key])
+            options = TAG_FIELD_OPTIONS.get(key, {}).get(kind)
+            if value and options and value not in options:
+                self.add_error(None, gettext("%(label)s：请从列表中选择") % {"label": label})
+            if value and key in TAG_DATE_FIELDS and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                self.add_error(None, gettext("%(label)s：请填写日期，如 2026-01-31") % {"label": label})
+        return data
+
     def details(self):
         return {key: (self.data.get(f"{self.add_prefix('detail')}-{key}") or "").strip()
                 for key in TAG_FIELDS.get(self.cleaned_data["kind"], {})}
 
 
 def tag_detail_fields(kind, data, prefix):
-    return [(f"{prefix}-{key}", gettext(label), data.get(f"{prefix}-{key}", ""))
+    """(name, label, value, options or None, input type) of a tag kind's detail inputs."""
+    return [(f"{prefix}-{key}", gettext(label), data.get(f"{prefix}-{key}", ""),
+             TAG_FIELD_OPTIONS.get(key, {}).get(kind), "date" if key in TAG_DATE_FIELDS else "text")
             for key, label in TAG_FIELDS.get(kind, {}).items()]
 
 
