@@ -817,6 +817,7 @@ def export_roster(request):
 @login_required
 def export_list(request):
     """The user's own latest exports, to come back to one still being written or to its file."""
+    forbidden_unless(can_view_registry(request.user))
     jobs = [exports.export_job_settle(job) for job in selectors.export_job_list(request.user)]
     return render(request, "registry/export_list.html", {"jobs": jobs})
 

@@ -305,6 +305,8 @@ def test_my_exports_lists_the_users_own_jobs_newest_first(worker, world, large, 
     assert 'data-my-exports' in client.get(reverse("registry:residents")).content.decode()
     client.force_login(colleague)
     assert [job["id"] for job in client.get("/api/v1/registry/exports").json()] == [theirs.id]
+    client.force_login(world.user(Role.RESIDENT))  # no registry, no exports of it
+    assert client.get(reverse("registry:exports")).status_code == 403
 
 
 # -- API ----------------------------------------------------------------------------------------------------
