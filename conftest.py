@@ -1,12 +1,31 @@
 """Fixtures shared by every app's tests: a small street with two communities and a user per role."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.utils import translation
 
 from shequ.accounts.models import Membership, Role, User
 from shequ.places.models import Building, Community, District, Entrance, Estate, Grid, ResidentGroup, Street
 
 TEST_PASSWORD = "Test-pass-2026"
+
+
+def english(client):
+    """The client with the language switch on English."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+@pytest.fixture(scope="module")
+def english_catalogue():
+    """The .mo files are git-ignored and built by `./dev` setup; build them here when a run skipped that or the
+    .po changed since (compiletranslations leaves an up-to-date .mo alone)."""
+    call_command("compiletranslations")
+    # Drop catalogues this process cached before the .mo was (re)built, here or by another test worker.
+    translation.trans_real._translations.clear()
+    translation.trans_real._active = translation.trans_real.Local()
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
+from .models import ROLE_PRIORITY, Role
 from .selectors import login_is_throttled
 from .services import login_failure_record
 
@@ -31,9 +33,27 @@ class ThrottledLoginForm(AuthenticationForm):
         return self.cleaned_data
 
 
+def account_label(user):
+    """An account as the token form offers it: "刘洋（ahl_grid）· 网格员", its roles those of its active memberships
+    (`active_memberships`, prefetched by selectors.token_owner_choices), in the request's language."""
+    name = user.username
+    if user.full_name:
+        name = gettext("%(name)s（%(username)s）") % {"name": user.full_name, "username": user.username}
+    roles = sorted({Role(m.role) for m in getattr(user, "active_memberships", [])}, key=ROLE_PRIORITY.index)
+    if not roles:
+        return name
+    separator = "· " if name.endswith("）") else " · "  # a full-width bracket brings its own space
+    return name + separator + pgettext("list separator", "、").join(gettext(role.label) for role in roles)
+
+
+class AccountChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return account_label(obj)
+
+
 class TokenCreateForm(forms.Form):
     name = forms.CharField(label=_("令牌名称"), max_length=100, help_text=_("例如：区平台对接"))
-    user = forms.ModelChoiceField(label=_("令牌所属账号"), queryset=None, empty_label=None)
+    user = AccountChoiceField(label=_("令牌所属账号"), queryset=None, empty_label=None)
 
     def __init__(self, *args, users, **kwargs):
         super().__init__(*args, **kwargs)

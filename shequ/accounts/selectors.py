@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from shequ.core.errors import NotFound
@@ -58,6 +58,15 @@ def manageable_users(actor):
         .distinct()
         .order_by("username")
     )
+
+
+def token_owner_choices(actor):
+    """The accounts the token form offers as a token's owner: the manageable users (residents and volunteers
+    included, as the rules allow), each with its active memberships (`active_memberships`) to name its roles,
+    in one more query however many there are."""
+    active = Membership.objects.filter(is_active=True).order_by("id")
+    return manageable_users(actor).prefetch_related(Prefetch("memberships", queryset=active,
+                                                             to_attr="active_memberships"))
 
 
 def api_token_list(actor):

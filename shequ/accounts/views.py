@@ -38,7 +38,7 @@ def switch_membership(request):
 @login_required
 def token_list(request):
     forbidden_unless(can_manage_tokens(request.user))
-    form = TokenCreateForm(request.POST or None, users=selectors.manageable_users(request.user),
+    form = TokenCreateForm(request.POST or None, users=selectors.token_owner_choices(request.user),
                            initial={"user": request.user.id})
     new_token = None
     if request.method == "POST" and form.is_valid():
@@ -46,7 +46,7 @@ def token_list(request):
             _, new_token = services.api_token_create(
                 actor=request.user, user=form.cleaned_data["user"], name=form.cleaned_data["name"]
             )
-            form = TokenCreateForm(users=selectors.manageable_users(request.user), initial={"user": request.user.id})
+            form = TokenCreateForm(users=selectors.token_owner_choices(request.user), initial={"user": request.user.id})
         except ApplicationError as error:
             form.add_error(None, error.message)
     tokens = selectors.api_token_list(request.user)[:200]

@@ -24,6 +24,14 @@ def register(key, *, label, url_name, icon, order, visible):
     _items[key] = NavItem(key, label, url_name, icon, order, visible)
 
 
+def may_open(actor, key):
+    """Whether the module registered as `key` exists and the actor may open it. An app links to another app's
+    pages through this rather than importing that app's permissions: a module that is not there, or that the
+    actor may not open, is simply not linked."""
+    item = _items.get(key)
+    return item is not None and bool(item.visible(actor))
+
+
 def visible_items(actor, resolver_match=None):
     """The entries the actor may open. The current one is the entry of the page itself, else the entry of
     its app: an app with two entries (the registry's list and its overview) marks only the one open."""

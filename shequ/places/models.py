@@ -70,7 +70,7 @@ class Community(TimeStampedModel):
         if low <= self.household_count <= high:
             return None
         return gettext("户数 %(count)s 超出《城市居民委员会组织法》第六条规定的 %(low)s—%(high)s 户范围，"
-                       "请考虑调整社区规模") % {"count": self.household_count, "low": low, "high": high}
+                       "请考虑调整社区规模") % {"count": f"{self.household_count:,}", "low": low, "high": high}
 
 
 class ResidentGroup(CommunityOwned):

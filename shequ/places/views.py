@@ -12,7 +12,12 @@ from shequ.core.views import forbidden_unless
 from . import selectors, services
 from .forms import place_form
 from .kinds import KINDS
-from .permissions import can_create_community, can_manage_community, can_view_places
+from .permissions import (
+    can_create_community,
+    can_manage_community,
+    can_view_places,
+    household_linked_building_ids,
+)
 
 
 @login_required
@@ -36,6 +41,7 @@ def estate_detail(request, estate_id):
     forbidden_unless(can_view_places(request.user))
     context = selectors.estate_overview(request.user, estate_id)
     context["can_manage"] = can_manage_community(request.user, context["community"].id)
+    context["household_links"] = household_linked_building_ids(request.user, context["buildings"])
     return render(request, "places/estate_detail.html", context)
 
 

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from shequ.accounts.models import ApiToken, Membership, Role
@@ -220,3 +221,81 @@ def test_token_list_page_does_not_grow_queries_with_tokens(world, django_assert_
     with django_assert_max_num_queries(few):
         assert client.get("/accounts/tokens/").status_code == 200
     assert measure() == few
+
+
+# ---------------------------------------------------------------- the owner select of the token page
+
+
+def owner_options(response):
+    """{user id: label} of the token form's owner select."""
+    select = re.search(r'<select name="user".*?</select>', response.content.decode(), re.S).group(0)
+    return {int(value): label.strip() for value, label in re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>',
+                                                                     select)}
+
+
+@pytest.fixture
+def english_catalogue():
+    """The .mo files are built by `./dev` setup; build them here when a run skipped that (as core's test_i18n does)."""
+    from django.core.management import call_command
+    from django.utils import translation
+
+    call_command("compiletranslations")
+    translation.trans_real._translations.clear()
+    translation.trans_real._active = translation.trans_real.Local()
+
+
+def test_owner_select_names_each_account_with_its_username_and_roles(world):
+    head = world.user(Role.COMMUNITY_HEAD)
+    worker = world.user(Role.COMMUNITY_WORKER)
+    resident = world.user(Role.RESIDENT)
+    both = world.user(Role.VOLUNTEER, username="vol_and_grid")
+    Membership.objects.create(user=both, role=Role.GRID_WORKER, community=world.a, grid=world.a.grid)
+    Membership.objects.create(user=both, role=Role.SUPERVISOR, community=world.a, is_active=False)
+    nameless = world.user(Role.SUPERVISOR, username="no_name")
+    nameless.full_name = ""
+    nameless.save(update_fields=["full_name"])
+    world.user(Role.COMMUNITY_WORKER, community=world.b)  # another community: not offered
+
+    options = owner_options(client_for(head).get("/accounts/tokens/"))
+
+    assert options == {
+        head.id: f"{head.full_name}（{head.username}）· 社区书记/主任",
+        worker.id: f"{worker.full_name}（{worker.username}）· 社区工作者",
+        # Residents may hold a token under the rules (it acts with their role, which reaches nothing); named so.
+        resident.id: f"{resident.full_name}（{resident.username}）· 居民",
+        both.id: f"{both.full_name}（vol_and_grid）· 网格员、志愿者",  # roles by rank; the ended one left out
+        nameless.id: "no_name · 居务监督委员会成员",
+    }
+
+
+def test_owner_select_in_english(world, english_catalogue):
+    """Needs the catalogue's entry for "%(name)s（%(username)s）"."""
+    head = world.user(Role.COMMUNITY_HEAD)
+    resident = world.user(Role.RESIDENT)
+    client = client_for(head)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    options = owner_options(client.get("/accounts/tokens/"))
+
+    assert options[resident.id] == f"{resident.full_name} ({resident.username}) · Resident"
+
+
+def test_owner_select_costs_one_query_however_many_accounts(world, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = world.user(Role.STREET_ADMIN)
+    client = client_for(admin)
+
+    def measure():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/accounts/tokens/")
+        return len(queries), len(owner_options(response))
+
+    for index in range(2):
+        world.user(Role.COMMUNITY_WORKER, username=f"worker{index}")
+    few, listed = measure()
+    for index in range(2, 20):
+        world.user(Role.GRID_WORKER, username=f"grid{index}")
+    many, listed_many = measure()
+    assert (few, listed_many - listed) == (many, 18)

@@ -11,13 +11,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from conftest import english
 from shequ.accounts.models import Role
 from shequ.audit.display import detail_lines, object_name
 from shequ.audit.models import AuditEvent
 from shequ.audit.services import audit_record
 from shequ.core.context import source
 from shequ.registry import services
-from shequ.registry.tests.helpers import english, person, register
+from shequ.registry.tests.helpers import person, register
 
 
 def visible_text(response):

@@ -10,7 +10,6 @@ import openpyxl
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 from docx import Document
@@ -20,15 +19,7 @@ from shequ.registry import services
 from shequ.registry.models import ImportJob, ImportStatus, Resident
 from shequ.registry.tests.helpers import person, register, register_data
 
-
-@pytest.fixture(scope="module", autouse=True)
-def english_catalogue():
-    """The .mo files are git-ignored and built by `./dev` setup; build them here when a run skipped that or the
-    .po changed since (compiletranslations leaves an up-to-date .mo alone)."""
-    call_command("compiletranslations")
-    # Drop catalogues this process cached before the .mo was (re)built, here or by another test worker.
-    translation.trans_real._translations.clear()
-    translation.trans_real._active = translation.trans_real.Local()
+pytestmark = pytest.mark.usefixtures("english_catalogue")
 
 
 def main_nav(response):

@@ -1,8 +1,10 @@
-"""How a care tag reads on a resident's card: its details with their labels, and whether its period has ended."""
+"""How a care tag reads on a resident's card (its details with their labels, whether its period has ended), and a
+label with its value as the page's language writes it."""
 
 from datetime import date
 
 from django import template
+from django.utils.translation import gettext
 
 from ..forms import tag_detail_text
 
@@ -22,3 +24,9 @@ def tag_expired(tag):
         return date.fromisoformat(tag.details.get("end", "")) < date.today()
     except ValueError:
         return False
+
+
+@register.simple_tag
+def labelled(label, value):
+    """「网格：第1网格」 in Chinese, "Grid: 第1网格" in English (the colon is the language's)."""
+    return gettext("%(label)s：%(value)s") % {"label": gettext(label), "value": value}

@@ -3,8 +3,6 @@
 import re
 from datetime import date
 
-from django.conf import settings
-
 from shequ.core.identity import make_id_number
 from shequ.registry import services
 
@@ -40,7 +38,3 @@ def register_data(community, members, **household):
 CHINESE = re.compile(r"[\u3400-\u9fff]")
 
 
-def english(client):
-    """The client with the language switch on English."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client

@@ -8,12 +8,13 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
+from conftest import english
 from shequ.accounts.models import Role
 from shequ.places.models import Building, Entrance, Grid
 from shequ.registry import services
 from shequ.registry.models import Household
 
-from .helpers import english, person, register
+from .helpers import person, register
 
 
 @pytest.fixture

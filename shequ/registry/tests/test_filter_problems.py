@@ -4,10 +4,11 @@ filters (it would hold more than the list meant)."""
 import pytest
 from django.urls import reverse
 
+from conftest import english
 from shequ.accounts.models import Role
 from shequ.audit.models import AuditEvent
 
-from .helpers import english, person, register
+from .helpers import person, register
 
 
 @pytest.fixture

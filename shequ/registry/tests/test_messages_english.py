@@ -9,12 +9,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
+from conftest import english
 from shequ.accounts.models import Role
 from shequ.accounts.services import api_token_create
 from shequ.core.errors import Forbidden
 from shequ.registry.models import ImportJob, ImportStatus
 
-from .helpers import CHINESE, english, person, register
+from .helpers import CHINESE, person, register
 from .test_import import ADDRESS, new_id, rejected_rows, xlsx
 
 

@@ -9,12 +9,13 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from conftest import english
 from shequ.accounts.models import Role
 from shequ.core.errors import ApplicationError
 from shequ.registry import exports, services
 from shequ.registry.models import ExportJob, ExportStatus
 
-from .helpers import CHINESE, english, person, register
+from .helpers import CHINESE, person, register
 
 
 @pytest.fixture
