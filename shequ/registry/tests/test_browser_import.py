@@ -89,6 +89,8 @@ def test_upload_map_preview_import_and_download(world, live_server, new_page, tm
     assert names == ["姓名", "王丽"]
 
     monkeypatch.setattr(exports, "IN_REQUEST_ROWS", 1)  # two residents make a large export: written in the background
+    page.locator("[name=q]").fill("")  # the roster, too, lists what the list shows: both residents again
+    expect(page.locator("[data-count]")).to_contain_text("共 2 人")
     page.get_by_role("link", name="导出花名册").click()
     expect(page.locator("#export-status")).to_have_attribute("data-status", "done")
     expect(page.locator("#export-status")).to_contain_text("文件保存一天")

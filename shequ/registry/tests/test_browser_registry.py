@@ -124,7 +124,7 @@ def test_register_find_by_initials_reveal_and_audit(office, live_server, new_pag
     page.locator("[name=tag-started_on]").fill("2024-01-01")
     screenshot(page, "registry-resident-tag-desktop", full_page=False)
     page.get_by_role("button", name="添加标签").click()
-    expect(page.locator("#tags .chip")).to_contain_text("低保 · DB-2024-001")
+    expect(page.locator("#tags .chip")).to_contain_text("低保 · 低保证号：DB-2024-001")
     page.locator("#correct > summary").click()
     expect(page.locator("[name=correct-id_number]")).to_have_value("")
     screenshot(page, "registry-resident-correct-desktop", full_page=False)
@@ -243,7 +243,7 @@ def test_on_a_phone_a_worker_follows_a_reminder_finds_a_headless_household_chang
     page.get_by_role("button", name="筛选").click()
     page.get_by_label("仅无在册户主的户").check()
     expect(page.locator("#results tbody tr")).to_have_count(1)
-    expect(page.locator("#results [data-count]")).to_have_text("共 1 户")
+    expect(page.locator("#results [data-count]")).to_contain_text("共 1 户 · ⬇ 导出花名册")
     assert wide_elements(page, PHONE["width"]) == []
     screenshot(page, "registry-households-without-head-phone")
     page.locator("#results").get_by_role("link", name=household.address).click()
