@@ -77,6 +77,16 @@ def _refuse_wrong_filters(form):
         raise ApplicationError(gettext("筛选条件有误，未导出：%(problems)s") % {"problems": filter_problems(form)})
 
 
+def _pages(request, page):
+    """The list's links to its next page (keyset: after the last id shown) and, past the first, back to it; each
+    with the same search and filters, so that the address says which page is shown."""
+    query = request.GET.copy()
+    query.pop("after", None)
+    first = f"?{query.urlencode()}" if request.GET.get("after") else None
+    query["after"] = page.next_after
+    return {"next_url": f"?{query.urlencode()}" if page.next_after else None, "first_url": first}
+
+
 def _search_form(request):
     return ResidentSearchForm(request.GET or None, scope=reader_scope(request.user),
                               sensitive_tags=bool(sensitive_community_ids(request.user)))
@@ -88,9 +98,7 @@ def resident_list(request):
     form = _search_form(request)
     filters = _filters(form)
     page = selectors.resident_list(request.user, **filters)
-    next_query = request.GET.copy()
-    next_query["after"] = page.next_after
-    context = {"form": form, "page": page, "next_url": f"?{next_query.urlencode()}" if page.next_after else None,
+    context = {"form": form, "page": page, **_pages(request, page),
                "filter_problems": filter_problems(form) if form.is_bound and form.errors else "",
                "can_register": can_register_anywhere(request.user), "can_import": can_import_anywhere(request.user),
                "export_query": request.GET.urlencode()}
@@ -106,11 +114,9 @@ def household_list(request):
     form = HouseholdSearchForm(request.GET or None, scope=reader_scope(request.user))
     filters = _filters(form)
     page = selectors.household_list(request.user, **filters)
-    next_query = request.GET.copy()
-    next_query["after"] = page.next_after
     # The roster of the places chosen (its other filters are the resident list's, not these).
     roster = {place: filters.get(f"{place}_id") for place in ("community", "grid", "building")}
-    context = {"form": form, "page": page, "next_url": f"?{next_query.urlencode()}" if page.next_after else None,
+    context = {"form": form, "page": page, **_pages(request, page),
                "can_register": can_register_anywhere(request.user),
                "filter_problems": filter_problems(form) if form.is_bound and form.errors else "",
                "roster_query": urlencode({place: value for place, value in roster.items() if value})}

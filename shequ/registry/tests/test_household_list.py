@@ -145,3 +145,12 @@ def test_the_street_exports_the_roster_of_a_building_chosen_in_the_list(househol
 def test_the_page_speaks_english_when_asked(households, worker, login):
     page = english(login(worker)).get(reverse("registry:households")).content.decode()
     assert "Households" in page and "3 households in total" in page and "Rented" in page
+
+
+def test_a_later_page_links_back_to_the_first_with_the_same_filters(households, worker, login):
+    client = login(worker)
+    page = client.get(reverse("registry:households"), {"housing": "owned", "after": households["zhao"].id})
+    html_text = page.content.decode()
+    assert listed(client, housing="owned", after=households["zhao"].id) == [households["qian"].id, households["li"].id]
+    assert 'href="?housing=owned" hx-get="?housing=owned"' in html_text and "data-next-page" not in html_text
+    assert "data-first-page" not in client.get(reverse("registry:households")).content.decode()
