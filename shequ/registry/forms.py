@@ -433,6 +433,7 @@ def _correction(cleaned_data):
 class CorrectForm(forms.Form):
     """Prefilled with what the card shows; ID number and phone stay empty unless a new value is typed."""
 
+    required_marks = ("name",)  # validate_person requires it; the field itself is optional to say so in its words
     name = PersonForm.base_fields["name"]
     id_number = forms.CharField(label=_("新身份证号"), max_length=30, required=False,
                                 help_text=_("不修改请留空"),

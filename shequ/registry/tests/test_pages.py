@@ -291,6 +291,8 @@ def test_correct_form_is_prefilled_but_never_with_id_or_phone(world, worker, log
     id_input = html[html.index('name="correct-id_number"'):].split(">", 1)[0]
     phone_input = html[html.index('name="correct-phone"'):].split(">", 1)[0]
     assert "value=" not in id_input and "value=" not in phone_input
+    correct = html.split('id="correct"')[1].split("</details>")[0]
+    assert 'for="id_correct-name">姓名<span class="req">*</span>' in correct  # required, as it says when empty
 
 
 def _correct_data(resident, **changes):
