@@ -115,7 +115,9 @@ _ROW_SELECT = (
     f"SELECT {', '.join(_JOINED.get(f.name, f'registry_resident.{f.name}') for f in fields(ResidentRow))} "
     "FROM registry_resident JOIN registry_household h ON h.id = registry_resident.household_id "
     "LEFT JOIN places_grid g ON g.id = registry_resident.grid_id "
-    "JOIN places_community c ON c.id = registry_resident.community_id"
+    # LEFT, as the grid's: SQLite keeps the residents as the outer loop (read in id order, page by page); joined
+    # plainly, it read the street's communities first and sorted all their matches (80+ of a street: 10 → 100 ms).
+    "LEFT JOIN places_community c ON c.id = registry_resident.community_id"
 )
 
 
