@@ -597,8 +597,10 @@ def tag_detail_fields(kind, data, prefix):
 def tag_detail_text(kind, details):
     """A revealed tag's details on one line, labelled in the request's language: "健康状况：高血压 · 签约医生：李医生"."""
     labels = TAG_FIELDS.get(kind, {})
-    return " · ".join(gettext("%(label)s：%(value)s") % {"label": gettext(labels.get(key, key)), "value": value}
-                      for key, value in details.items())
+    # In the kind's own order: PostgreSQL's jsonb keeps keys in an order of its own.
+    keys = [key for key in labels if key in details] + [key for key in details if key not in labels]
+    return " · ".join(gettext("%(label)s：%(value)s") % {"label": gettext(labels.get(key, key)), "value": details[key]}
+                      for key in keys)
 
 
 class TagEndForm(forms.Form):
