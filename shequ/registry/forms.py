@@ -58,6 +58,8 @@ class _PlaceFilters(forms.Form):
 
     community = forms.ModelChoiceField(label=_("社区"), queryset=Community.objects.none(), required=False,
                                        empty_label=_("全部社区"))
+    grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none(), required=False,
+                                  empty_label=_("全部网格"))
 
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,8 +91,6 @@ class ResidentSearchForm(_PlaceFilters):
     q = forms.CharField(label=_("搜索"), required=False,
                         widget=forms.TextInput(attrs={"placeholder": _("姓名、拼音、尾号、小区、3号楼2单元"),
                                                       "autocomplete": "off", "type": "search"}))
-    grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none(), required=False,
-                                  empty_label=_("全部网格"))
     group = forms.ModelChoiceField(label=_("居民小组"), queryset=ResidentGroup.objects.none(), required=False,
                                    empty_label=_("全部小组"))
     sex = forms.ChoiceField(label=_("性别"), required=False, choices=translated_choices(Sex.choices, ANY))
@@ -135,8 +135,6 @@ class HouseholdSearchForm(_PlaceFilters):
     q = forms.CharField(label=_("搜索"), required=False,
                         widget=forms.TextInput(attrs={"placeholder": _("户号、姓名、拼音、尾号、3号楼2单元"),
                                                       "autocomplete": "off", "type": "search"}))
-    grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none(), required=False,
-                                  empty_label=_("全部网格"))
     building = forms.ModelChoiceField(label=_("楼栋"), queryset=Building.objects.none(), required=False,
                                       empty_label=_("全部楼栋"))
     household_type = forms.ChoiceField(label=_("户类型"), required=False,
