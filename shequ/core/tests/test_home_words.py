@@ -116,3 +116,9 @@ def test_may_open_asks_the_module_registered_under_a_key(world):
     assert may_open(head, "registry_households") and may_open(head, "places")
     assert not may_open(resident, "registry_households") and not may_open(resident, "places")
     assert not may_open(head, "no_such_module")
+
+
+@pytest.mark.parametrize(("role", "absent"), [(Role.SUPERVISOR, ("居务公开", "财务")), (Role.VOLUNTEER, ("服务时长",))])
+def test_other_homes_promise_nothing_they_do_not_offer(world, login, role, absent):
+    body = login(world.user(role)).get("/").content.decode()
+    assert not [word for word in absent if word in body]
