@@ -18,11 +18,6 @@ from .helpers import person, register
 
 
 @pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
-
-
-@pytest.fixture
 def building(world, worker):
     """Rooms 1101, 201 and 2 of entrance 1, room 101 of entrance 2, and one household moved out."""
     a = world.a

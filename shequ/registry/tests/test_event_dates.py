@@ -6,7 +6,6 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
-from shequ.accounts.models import Role
 from shequ.core.errors import ApplicationError
 from shequ.registry import services
 from shequ.registry.models import Resident
@@ -16,10 +15,6 @@ from .helpers import person, register
 
 TOMORROW = date.today() + timedelta(days=1)
 
-
-@pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
 
 
 @pytest.fixture

@@ -5,15 +5,9 @@ import pytest
 from django.urls import reverse
 
 from conftest import english
-from shequ.accounts.models import Role
 from shequ.audit.models import AuditEvent
 
 from .helpers import person, register
-
-
-@pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
 
 
 @pytest.fixture

@@ -22,10 +22,6 @@ HOUSEHOLD_PHONE = "13911112222"
 HEALTH = "健康状况（含严重精神障碍）"
 
 
-@pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
-
 
 @pytest.fixture
 def people():

@@ -18,11 +18,6 @@ from .helpers import person, register
 
 
 @pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
-
-
-@pytest.fixture
 def east(world):
     """A second building of 甲社区, in its own grid and group."""
     a = world.a

@@ -3,18 +3,11 @@ included."""
 
 from datetime import date
 
-import pytest
 from django.urls import reverse
 
-from shequ.accounts.models import Role
 from shequ.registry import services
 
 from .helpers import person, register
-
-
-@pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
 
 
 def history(client, household):

@@ -18,11 +18,6 @@ from .helpers import person, register
 
 
 @pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
-
-
-@pytest.fixture
 def other(world):
     """A community worker of community b."""
     return world.user(Role.COMMUNITY_WORKER, community=world.b)

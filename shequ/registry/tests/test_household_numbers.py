@@ -3,7 +3,6 @@ to write; a household left without members says so on its page."""
 
 from datetime import date
 
-import pytest
 from django.urls import reverse
 
 from shequ.accounts.models import Role
@@ -13,11 +12,6 @@ from shequ.registry.models import Household
 
 from .helpers import person, register
 from .test_import import commit, roster, upload, xlsx
-
-
-@pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
 
 
 def test_each_community_counts_its_own_numbers(world, worker):

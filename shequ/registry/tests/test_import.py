@@ -97,10 +97,6 @@ def head(world):
     return world.user(Role.COMMUNITY_HEAD)
 
 
-@pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
-
 
 ADDRESS = "甲社区小区1号楼1单元101室"
 

@@ -14,11 +14,6 @@ from .helpers import person, register
 
 
 @pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
-
-
-@pytest.fixture
 def registered(world, worker):
     register(worker, world.a, [person("赵一")])
     register(world.user(Role.COMMUNITY_WORKER, community=world.b), world.b, [person("钱二")])

@@ -24,10 +24,6 @@ def _signals(settings, tmp_path):
     settings.SHEQU_IMPORT_SIGNAL_DIR = str(tmp_path / "signals")
 
 
-@pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
-
 
 @pytest.fixture
 def household(world, worker):

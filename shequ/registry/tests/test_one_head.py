@@ -6,17 +6,11 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from shequ.accounts.models import Role
 from shequ.core.errors import ApplicationError
 from shequ.registry import services
 from shequ.registry.models import Household, Resident
 
 from .helpers import person, register, register_data
-
-
-@pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
 
 
 @pytest.fixture

@@ -32,10 +32,6 @@ def verbs():
     return list(AuditEvent.objects.order_by("id").values_list("verb", flat=True))
 
 
-@pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
-
 
 @pytest.fixture
 def family(world, worker):

@@ -15,10 +15,6 @@ from .helpers import person, register
 TODAY = date.today()
 
 
-@pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
-
 
 def floating(name, expires_on):
     return person(name, residence_status="floating", floating_registered_on=expires_on - timedelta(days=1095),

@@ -19,11 +19,6 @@ from .helpers import person, register
 
 
 @pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
-
-
-@pytest.fixture
 def family(world, worker):
     return register(worker, world.a, [person("张一"), person("王二", male=False, relation="spouse"),
                                       person("张三", born=date(2005, 5, 5), relation="child")])

@@ -19,11 +19,6 @@ from .helpers import CHINESE, person, register
 
 
 @pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
-
-
-@pytest.fixture
 def household(world, worker):
     return register(worker, world.a, [person("张建国", relation="head")])
 

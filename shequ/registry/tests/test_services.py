@@ -18,11 +18,6 @@ from shequ.registry.models import Household, NameGram, Resident
 from .helpers import person, register
 
 
-@pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
-
-
 def test_register_household_derives_everything(world, worker):
     household = register(worker, world.a, [person("张建国", born=date(1960, 3, 1)), person("王丽", male=False)])
     assert household.address == "甲社区小区1号楼1单元101室"

@@ -6,16 +6,10 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
-from shequ.accounts.models import Role
 from shequ.registry import services
 from shequ.registry.models import ResidentTag
 
 from .helpers import person, register
-
-
-@pytest.fixture
-def worker(world):
-    return world.user(Role.COMMUNITY_WORKER)
 
 
 @pytest.fixture
