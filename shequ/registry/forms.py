@@ -52,6 +52,12 @@ def _statuses(statuses):
     return translated_choices([("", first[1]), *others, (ANY_STATUS, gettext_noop("全部"))])
 
 
+def _search_box(placeholder):
+    """A list's one search box, which says what it finds."""
+    return forms.CharField(label=_("搜索"), required=False, widget=forms.TextInput(
+        attrs={"placeholder": placeholder, "autocomplete": "off", "type": "search"}))
+
+
 class _PlaceFilters(forms.Form):
     """The places a list filters by, among those the actor reads (a grid worker: the grid's); with several
     communities, a community filter too, and each grid, group and building named with its community."""
@@ -88,9 +94,7 @@ class _PlaceFilters(forms.Form):
 
 
 class ResidentSearchForm(_PlaceFilters):
-    q = forms.CharField(label=_("搜索"), required=False,
-                        widget=forms.TextInput(attrs={"placeholder": _("姓名、拼音、尾号、小区、3号楼2单元"),
-                                                      "autocomplete": "off", "type": "search"}))
+    q = _search_box(_("姓名、拼音、尾号、小区、3号楼2单元"))
     group = forms.ModelChoiceField(label=_("居民小组"), queryset=ResidentGroup.objects.none(), required=False,
                                    empty_label=_("全部小组"))
     sex = forms.ChoiceField(label=_("性别"), required=False, choices=translated_choices(Sex.choices, ANY))
@@ -132,9 +136,7 @@ class ResidentSearchForm(_PlaceFilters):
 class HouseholdSearchForm(_PlaceFilters):
     """户列表's search and filters. Status: in residence unless another is chosen ("all": any)."""
 
-    q = forms.CharField(label=_("搜索"), required=False,
-                        widget=forms.TextInput(attrs={"placeholder": _("户号、姓名、拼音、尾号、3号楼2单元"),
-                                                      "autocomplete": "off", "type": "search"}))
+    q = _search_box(_("户号、姓名、拼音、尾号、3号楼2单元"))
     building = forms.ModelChoiceField(label=_("楼栋"), queryset=Building.objects.none(), required=False,
                                       empty_label=_("全部楼栋"))
     household_type = forms.ChoiceField(label=_("户类型"), required=False,
