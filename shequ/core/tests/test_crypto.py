@@ -220,6 +220,26 @@ def test_tail_index_matches_suffix_search(cipher):
     assert stored != cipher.tail_index("13812345679", 4, context=PHONE_CONTEXT)
 
 
+def test_short_tails_remembered_are_the_same_hashes_per_key_and_column(cipher):
+    """Last-four indexes are remembered per cipher: a repeat gives the stored hash, and another index key or
+    column (or a 3-character tail of the same digits) never gets this one's."""
+    first = cipher.tail_index("13812345678", 4, context=PHONE_CONTEXT)
+    assert cipher.tail_index("13900005678", 4, context=PHONE_CONTEXT) == first
+    assert first == cipher.blind_index("5678", context=f"{PHONE_CONTEXT}:tail4")
+    assert cipher.tail_index("5678", 4, context=ID_CONTEXT) == cipher.blind_index("5678", context=f"{ID_CONTEXT}:tail4")
+    assert cipher.tail_index("5678", 4, context=ID_CONTEXT) != first
+    assert cipher.tail_index("5678", 3, context=PHONE_CONTEXT) == cipher.blind_index("678", context=f"{PHONE_CONTEXT}:tail3")
+    other = make_cipher(index_key=b"\x07" * 32)
+    assert other.tail_index("13812345678", 4, context=PHONE_CONTEXT) != first
+
+
+def test_short_tails_remembered_stay_bounded(cipher, monkeypatch):
+    monkeypatch.setattr("shequ.core.crypto._SHORT_TAIL_CACHE_SIZE", 3)
+    hashes = {f"{n:04d}": cipher.tail_index(f"1380000{n:04d}", 4, context=PHONE_CONTEXT) for n in range(10)}
+    assert len(cipher._short_tail_cache) <= 3
+    assert all(cipher.blind_index(tail, context=f"{PHONE_CONTEXT}:tail4") == h for tail, h in hashes.items())
+
+
 def test_tail_index_rejects_short_values_and_bad_n(cipher):
     with pytest.raises(ValueError):
         cipher.tail_index("123", 4, context=PHONE_CONTEXT)
