@@ -98,7 +98,7 @@ class FieldCipher:
         self.current = current
         self._index_key = bytes(index_key)
         self._index_state_cache: dict[str, tuple] = {}
-        self._short_tail_cache: dict[tuple[str, str], str] = {}
+        self._short_tail_index = functools.lru_cache(maxsize=_SHORT_TAIL_CACHE_SIZE)(self._tail_blind_index)
 
     @staticmethod
     def _check_keys(keys: dict[str, bytes], current: str, index_key: bytes) -> None:
@@ -212,12 +212,7 @@ class FieldCipher:
         if len(value) < n:
             raise ValueError(f"值不足 {n} 位，无法建立尾号索引")
         tail = value[-n:]
-        if n > _SHORT_TAIL:
-            return self.blind_index(tail, context=f"{context}:tail{n}")
-        key = (context, tail)
-        index = self._short_tail_cache.get(key)
-        if index is None:
-            if len(self._short_tail_cache) >= _SHORT_TAIL_CACHE_SIZE:
-                self._short_tail_cache.clear()
-            index = self._short_tail_cache[key] = self.blind_index(tail, context=f"{context}:tail{n}")
-        return index
+        return (self._short_tail_index if n <= _SHORT_TAIL else self._tail_blind_index)(tail, context)
+
+    def _tail_blind_index(self, tail: str, context: str) -> str:
+        return self.blind_index(tail, context=f"{context}:tail{len(tail)}")
