@@ -356,14 +356,14 @@ class RawSQL:
                       f"name_initials < %s UNION {within} name_pinyin >= %s AND name_pinyin < %s)")
             return self._page(source, [*ids, *ids, text, high, *ids, text, high])
         if kind == "phone_tail":
-            _, id_hash = id_tail_hash(text)
             source = (f"registry_resident r WHERE {outer} AND r.id IN ({within} id_tail4_hash = %s "
                       f"UNION {within} phone_tail4_hash = %s)")
-            return self._page(source, [*ids, *ids, id_hash, *ids, phone_tail_hash(text)])
+            return self._page(source, [*ids, *ids, id_tail_hash(text, 4), *ids, phone_tail_hash(text)])
         if kind == "id_tail":
-            _, id_hash = id_tail_hash(text)
-            source = f"registry_resident r WHERE {outer} AND r.id IN ({within} id_tail6_hash = %s)"
-            return self._page(source, [*ids, *ids, id_hash])
+            # The last four's index, then the six compared (there is no index of the last six).
+            source = (f"registry_resident r WHERE {outer} AND r.id IN ({within} id_tail4_hash = %s "
+                      "AND id_tail6_hash = %s)")
+            return self._page(source, [*ids, *ids, id_tail_hash(text, 4), id_tail_hash(text, 6)])
         if kind == "address":
             building, rest = text.split("号楼")
             entrance = rest.removesuffix("单元")

@@ -950,8 +950,7 @@ class _IndexHold:
 
     MIN_ROWS = 20_000
     RANDOM_COLUMNS = {
-        Resident._meta.db_table: {"name", "name_pinyin", "name_initials", "birth_date", "id_tail4_hash",
-                                  "id_tail6_hash", "phone_tail4_hash", "phone_hash"},
+        Resident._meta.db_table: {"name_pinyin", "name_initials", "birth_date", "id_tail4_hash", "phone_tail4_hash"},
     }
 
     def __init__(self):

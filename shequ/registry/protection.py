@@ -51,9 +51,13 @@ def id_number_hash(number):
     return cipher().blind_index(number, context=ID_CONTEXT)
 
 
-def id_tail_hash(digits):
-    n = 6 if len(digits) >= 6 else 4
-    return f"id_tail{n}_hash", cipher().tail_index(digits[-n:], n, context=ID_CONTEXT)
+def id_tail_hash(digits, n):
+    """The blind index of an ID number's last n (4 or 6) characters, as stored in id_tail{n}_hash."""
+    return cipher().tail_index(digits[-n:], n, context=ID_CONTEXT)
+
+
+def phone_hash(mobile):
+    return cipher().blind_index(mobile, context=PHONE_CONTEXT)
 
 
 def phone_tail_hash(digits):

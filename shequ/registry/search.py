@@ -2,11 +2,12 @@
 
 "王", "建国" → name pieces (NameGram), and an estate's residents where it is in the estate's name ("和平家园");
 "zjg" → pinyin initials; "zhangjianguo" → full pinyin;
-"5678" → last digits of a phone or ID number; "3号楼2单元" → address; a whole ID or mobile → exact hash.
+"5678" → last digits of a phone or ID number; "3号楼2单元" → address; a whole ID or mobile → exact hash (a
+mobile's through the index of its last four digits, as the last six of an ID number are).
 
 Within the communities the caller will show (`community_ids`: the actor's scope), every kind is matched as
 `id IN (subquery)`, the subquery answered from an index that starts with the community: (community_id, gram,
-resident_id) for name pieces, (community_id, tail hash) for digits, (community_id, initials) and
+resident_id) for name pieces, (community_id, last four's hash) for digits, (community_id, initials) and
 (community_id, pinyin) for letters, the community's few buildings and entrances for an address; "either of
 two" (last 4 digits of an ID or a phone, initials or pinyin) is a UNION of two index lookups, not an OR that
 SQLite would answer by walking the community. SQLite keeps such a subquery's ids sorted, so the keyset page
@@ -27,7 +28,7 @@ from django.db import connection
 
 from shequ.core.identity import normalize_text
 
-from .protection import id_number_hash, id_tail_hash, phone_tail_hash
+from .protection import id_number_hash, id_tail_hash, phone_hash, phone_tail_hash
 
 HAN = re.compile(r"^[\u3400-\u9fff·]+$")
 ADDRESS = re.compile(r"(?:(?P<estate>[\u3400-\u9fff]+?)?(?P<building>\d+)\s*(?:号楼|栋|幢|号))?"
@@ -52,7 +53,8 @@ def parse_query(raw, *, community_ids):
     if re.fullmatch(r"\d{17}[\dX]", text):
         return ParsedQuery("id", _ids(("id_number_hash = %s", [id_number_hash(text)])))
     if re.fullmatch(r"1\d{10}", text):
-        return ParsedQuery("phone", _ids(("phone_hash = %s", [_phone_hash(text)])))
+        return ParsedQuery("phone", _ids(("phone_tail4_hash = %s AND phone_hash = %s",
+                                          [phone_tail_hash(text), phone_hash(text)]), within=within))
     if re.fullmatch(r"\d{3,5}[\dX]", text) and len(text) in (4, 6):
         return ParsedQuery("tail", _ids(*_tails(text), within=within))
     if re.fullmatch(r"[a-zA-Z]+", text):
@@ -106,7 +108,7 @@ def _in_select(column, table, *conditions, select="id"):
 
 def _ids(*alternatives, within=None):
     """Residents matching any of the alternatives: `id IN (…)`, one index lookup per alternative joined by
-    UNION, each within the communities unless it is already a lookup of few rows (an exact ID or phone
+    UNION, each within the communities unless it is already a lookup of few rows (an exact ID number's
     hash, given without `within`)."""
     selects = [and_(alternative, within) for alternative in alternatives]
     union = " UNION ".join(f"SELECT id FROM registry_resident WHERE {where}" for where, _ in selects)
@@ -146,17 +148,13 @@ def _estates(text, community_ids):
         return [row[0] for row in cursor.fetchall()]
 
 
-def _phone_hash(mobile):
-    from .protection import PHONE_CONTEXT, cipher
-
-    return cipher().blind_index(mobile, context=PHONE_CONTEXT)
-
-
 def _tails(digits):
-    """Last 6 characters of an ID number, or last 4 of an ID number or of a phone."""
-    column, value = id_tail_hash(digits)
-    alternatives = [(f"{column} = %s", [value])]
-    if len(digits) == 4 and digits.isdigit():
+    """Last 6 characters of an ID number (its last 4's index, then the 6 compared), or last 4 of an ID number
+    or of a phone."""
+    alternatives = [("id_tail4_hash = %s", [id_tail_hash(digits, 4)])]
+    if len(digits) == 6:
+        alternatives = [and_(alternatives[0], ("id_tail6_hash = %s", [id_tail_hash(digits, 6)]))]
+    elif digits.isdigit():
         alternatives.append(("phone_tail4_hash = %s", [phone_tail_hash(digits)]))
     return alternatives
 

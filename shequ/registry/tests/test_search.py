@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from shequ.accounts.models import Role
+from shequ.core.identity import make_id_number
 from shequ.places.models import Building, Entrance, Estate
 from shequ.registry import selectors, services
 
@@ -65,6 +66,27 @@ def test_exact_id_number_and_mobile(people):
     assert names(people, q=plain_id.lower()) == ["张建国"]
     assert names(people, q="138 0000 1234") == ["张建国"]
     assert names(people, q=plain_id[-6:]) == ["张建国"]
+
+
+def _same_last_four(first):
+    """An ID number ending in the same four characters as `first`, with other last six."""
+    for day in range(1, 29):
+        other = make_id_number("110105", date(1975, 3, day), int(first[14:17]) // 2, first[16] in "13579")
+        if other[-4:] == first[-4:] and other[-6:] != first[-6:]:
+            return other
+    raise AssertionError("no such number in a month")
+
+
+def test_last_six_and_a_whole_mobile_tell_apart_those_sharing_the_last_four(people, world):
+    zhang = person("张三丰", phone="13700005678")
+    namesake = {**person("李四", phone="13600005678"), "id_number": _same_last_four(zhang["id_number"])}
+    register(people, world.a, [zhang, namesake], room="601")
+    assert names(people, q=zhang["id_number"][-4:]) == ["张三丰", "李四"]
+    assert names(people, q=zhang["id_number"][-6:]) == ["张三丰"]
+    assert names(people, q=namesake["id_number"][-6:]) == ["李四"]
+    assert names(people, q="5678") == ["张三丰", "李四"]
+    assert names(people, q="13700005678") == ["张三丰"]
+    assert names(people, q="13600005678") == ["李四"]
 
 
 def test_other_community_is_never_found(people):
