@@ -151,12 +151,12 @@ def _estates(text, community_ids):
 def _tails(digits):
     """Last 6 characters of an ID number (its last 4's index, then the 6 compared), or last 4 of an ID number
     or of a phone."""
-    alternatives = [("id_tail4_hash = %s", [id_tail_hash(digits, 4)])]
+    id_last_four = ("id_tail4_hash = %s", [id_tail_hash(digits, 4)])
     if len(digits) == 6:
-        alternatives = [and_(alternatives[0], ("id_tail6_hash = %s", [id_tail_hash(digits, 6)]))]
-    elif digits.isdigit():
-        alternatives.append(("phone_tail4_hash = %s", [phone_tail_hash(digits)]))
-    return alternatives
+        return [and_(id_last_four, ("id_tail6_hash = %s", [id_tail_hash(digits, 6)]))]
+    if not digits.isdigit():  # ends in X: an ID number's only
+        return [id_last_four]
+    return [id_last_four, ("phone_tail4_hash = %s", [phone_tail_hash(digits)])]
 
 
 def _prefix(column, text):

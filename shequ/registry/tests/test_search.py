@@ -3,11 +3,13 @@
 from datetime import date
 
 import pytest
+from django.db import connection
 
 from shequ.accounts.models import Role
 from shequ.core.identity import make_id_number
 from shequ.places.models import Building, Entrance, Estate
 from shequ.registry import selectors, services
+from shequ.registry.search import parse_query
 
 from .helpers import person, register
 
@@ -87,6 +89,16 @@ def test_last_six_and_a_whole_mobile_tell_apart_those_sharing_the_last_four(peop
     assert names(people, q="5678") == ["张三丰", "李四"]
     assert names(people, q="13700005678") == ["张三丰"]
     assert names(people, q="13600005678") == ["李四"]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+@pytest.mark.parametrize(("query", "index"), [("13800001234", "phone_tail4_hash=?"), ("123456", "id_tail4_hash=?")])
+def test_last_six_and_a_whole_mobile_are_found_through_the_last_fours_index(people, world, query, index):
+    sql, params = parse_query(query, community_ids=[world.a.id]).condition
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN SELECT id FROM registry_resident WHERE {sql}", params)  # noqa: S608
+        plan = " ".join(row[-1] for row in cursor.fetchall())
+    assert f"(community_id=? AND {index})" in plan
 
 
 def test_other_community_is_never_found(people):
