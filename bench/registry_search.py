@@ -360,7 +360,7 @@ class RawSQL:
                       f"UNION {within} phone_tail4_hash = %s)")
             return self._page(source, [*ids, *ids, id_tail_hash(text, 4), *ids, phone_tail_hash(text)])
         if kind == "id_tail":
-            # The last four's index, then the six compared (there is no index of the last six).
+            # The last four's index, which carries the six's hash (there is no index of the last six alone).
             source = (f"registry_resident r WHERE {outer} AND r.id IN ({within} id_tail4_hash = %s "
                       "AND id_tail6_hash = %s)")
             return self._page(source, [*ids, *ids, id_tail_hash(text, 4), id_tail_hash(text, 6)])

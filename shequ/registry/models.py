@@ -119,10 +119,10 @@ class Resident(CommunityOwned):
             models.Index(fields=["community", "name_pinyin"]),
             models.Index(fields=["community", "birth_date"]),
             models.Index(fields=["id_number_hash"]),
-            # Last six digits and a whole mobile are looked up through the last four's index, then compared:
-            # two indexes fewer to sort after a large import, for a filter over a few rows a community.
-            models.Index(fields=["community", "id_tail4_hash"]),
-            models.Index(fields=["community", "phone_tail4_hash"]),
+            # Last six digits and a whole mobile are looked up in the last four's index, which carries the hash
+            # they are compared with: two indexes fewer to sort after a large import, and no row read to compare.
+            models.Index(fields=["community", "id_tail4_hash", "id_tail6_hash"]),
+            models.Index(fields=["community", "phone_tail4_hash", "phone_hash"]),
             # Floating residents only (about one in ten): the 居住登记 due filter and the home page's reminders.
             models.Index(fields=["community", "floating_expires_on"], name="registry_re_floating_due",
                          condition=models.Q(floating_expires_on__isnull=False)),

@@ -5,16 +5,16 @@
 "5678" → last digits of a phone or ID number; "3号楼2单元" → address; a whole ID or mobile → exact hash (a
 mobile's through the index of its last four digits, as the last six of an ID number are).
 
-Within the communities the caller will show (`community_ids`: the actor's scope), every kind is matched as
-`id IN (subquery)`, the subquery answered from an index that starts with the community: (community_id, gram,
-resident_id) for name pieces, (community_id, last four's hash) for digits, (community_id, initials) and
-(community_id, pinyin) for letters, the community's few buildings and entrances for an address; "either of
-two" (last 4 digits of an ID or a phone, initials or pinyin) is a UNION of two index lookups, not an OR that
-SQLite would answer by walking the community. SQLite keeps such a subquery's ids sorted, so the keyset page
-(ORDER BY id LIMIT 51) and the bounded count read only the matches, with no sort, instead of every resident
-of the scope, probing the resident's (community_id, id) index (figures in docs/PERFORMANCE.md). The
-residents found are the same as with plain joins: a name piece, a household, a building and an entrance
-always carry their resident's community.
+Within the communities the caller will show (`community_ids`: the actor's scope), every kind is matched as `id
+IN (subquery)`, the subquery answered from an index that starts with the community: (community_id, gram,
+resident_id) for name pieces, (community_id, last four's hash, the whole mobile's or last six's hash) for
+digits, (community_id, initials) and (community_id, pinyin) for letters, the community's few buildings and
+entrances for an address; "either of two" (last 4 digits of an ID or a phone, initials or pinyin) is a UNION
+of two index lookups, not an OR that SQLite would answer by walking the community. SQLite keeps such a
+subquery's ids sorted, so the keyset page (ORDER BY id LIMIT 51) and the bounded count read only the matches,
+with no sort, instead of every resident of the scope, probing the resident's (community_id, id) index (figures
+in docs/PERFORMANCE.md). The residents found are the same as with plain joins: a name piece, a household, a
+building and an entrance always carry their resident's community.
 
 The condition is SQL text and its parameters, written here rather than built as ORM querysets: building
 and compiling those took several times longer than the database took to answer them. It uses only what
@@ -149,8 +149,8 @@ def _estates(text, community_ids):
 
 
 def _tails(digits):
-    """Last 6 characters of an ID number (its last 4's index, then the 6 compared), or last 4 of an ID number
-    or of a phone."""
+    """Last 6 characters of an ID number (found in the last 4's index, which carries the 6's hash), or last 4
+    of an ID number or of a phone."""
     id_last_four = ("id_tail4_hash = %s", [id_tail_hash(digits, 4)])
     if len(digits) == 6:
         return [and_(id_last_four, ("id_tail6_hash = %s", [id_tail_hash(digits, 6)]))]
