@@ -91,17 +91,27 @@ def test_last_six_and_a_whole_mobile_tell_apart_those_sharing_the_last_four(peop
     assert names(people, q="13600005678") == ["李四"]
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
-@pytest.mark.parametrize(("query", "index"), [("13800001234", "phone_tail4_hash=? AND phone_hash=?"),
-                                              ("123456", "id_tail4_hash=? AND id_tail6_hash=?")])
+@pytest.mark.parametrize(("query", "compared"), [("13800001234", ("phone_tail4_hash", "phone_hash")),
+                                                 ("123456", ("id_tail4_hash", "id_tail6_hash"))])
 def test_last_six_and_a_whole_mobile_are_found_in_the_last_fours_index_without_reading_rows(people, world, query,
-                                                                                          index):
+                                                                                          compared):
     sql, params = parse_query(query, community_ids=[world.a.id]).condition
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN SELECT id FROM registry_resident WHERE {sql}", params)  # noqa: S608
-        plan = " ".join(row[-1] for row in cursor.fetchall())
-    assert "USING COVERING INDEX" in plan
-    assert f"(community_id=? AND {index})" in plan
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN SELECT id FROM registry_resident WHERE {sql}", params)  # noqa: S608
+            plan = " ".join(row[-1] for row in cursor.fetchall())
+            assert "USING COVERING INDEX" in plan
+            assert "(community_id=? AND {}=? AND {}=?)".format(*compared) in plan
+            return
+        # With a test's few rows any plan is cheap: planner statistics and no scans leave the index that answers.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("ANALYZE registry_resident")
+        cursor.execute(f"EXPLAIN SELECT id FROM registry_resident WHERE {sql}", params)  # noqa: S608
+        plan = [row[0].strip() for row in cursor.fetchall()]
+    condition = next(line for line in plan if line.startswith("Index Cond:"))
+    assert all(column in condition for column in ("community_id", *compared))
+    assert not any(line.startswith("Filter:") for line in plan)
 
 
 def test_other_community_is_never_found(people):
