@@ -333,7 +333,12 @@ class RawSQL:
         text = normalize_text(q)
         scope, ids = self.scope, self.scope_params
         outer = f"r.community_id {scope} AND r.status = 'present'"
-        if kind in ("name1", "name2", "name3"):
+        if kind == "name1":
+            # One character starts the pieces it is in: a range of the (community_id, gram, resident_id) index.
+            source = (f"registry_resident r WHERE {outer} AND r.id IN (SELECT resident_id FROM registry_namegram "
+                      f"WHERE community_id {scope} AND gram >= %s AND gram < %s)")
+            return self._page(source, [*ids, *ids, text, chr(ord(text) + 1)])
+        if kind in ("name2", "name3"):
             params = [*ids, *ids, text[:2]]
             if len(ids) == 1:
                 # One community: its run of the (community_id, gram, resident_id) index is in id order.

@@ -136,8 +136,9 @@ class Resident(CommunityOwned):
 
 
 class NameGram(models.Model):
-    """Every one- and two-character piece of each resident's name, so "王" or "建国" anywhere in a
-    name is an index lookup instead of a scan of a million names.
+    """The two characters from each position of each resident's name, the last position giving the final
+    character alone (张建国: 张建, 建国, 国; pinyin.name_grams), so "建国" anywhere in a name is an index lookup
+    and "王" a range of it (the pieces starting with 王) instead of a scan of a million names.
 
     The key (community, piece, resident) is the whole row: on SQLite the table is WITHOUT ROWID
     (migration 0003), one tree to write per piece instead of a table and two indexes. Pieces are derived

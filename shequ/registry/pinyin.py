@@ -35,9 +35,12 @@ def to_pinyin(name):
 
 
 def name_grams(name):
-    """The distinct one- and two-character pieces of a name."""
+    """The distinct pieces of a name: the two characters from each position, the last position giving the final
+    character alone ("张建国" → 张建, 建国, 国). Two characters are found as a piece; one character as the start of
+    a piece (search.py: a range of the index), which every occurrence of it is, the final one as the piece of
+    itself. A one-character piece for every position as well would add two pieces to a three-character name."""
     chars = name.replace("·", "")
-    return {c for c in chars} | {chars[i:i + 2] for i in range(len(chars) - 1)}
+    return {chars[i:i + 2] for i in range(len(chars))}
 
 
 # name_grams() in SQLite's SQL, to cut many stored names at once without carrying every piece through
@@ -46,5 +49,4 @@ def name_grams(name):
 SQLITE_NAME_GRAMS = """WITH RECURSIVE piece(id, community_id, plain, at) AS (
     SELECT id, community_id, replace(name, '·', ''), 1 FROM ({names})
     UNION ALL SELECT id, community_id, plain, at + 1 FROM piece WHERE at < length(plain))
-SELECT community_id, substr(plain, at, 1), id FROM piece WHERE plain != ''
-UNION ALL SELECT community_id, substr(plain, at, 2), id FROM piece WHERE at < length(plain)"""
+SELECT community_id, substr(plain, at, 2), id FROM piece WHERE plain != ''"""

@@ -121,10 +121,11 @@ def _contains(column, text):
 
 
 def _name(text, within):
-    # A name piece of one or two characters is looked up as it is; a longer text is narrowed by its first
-    # two characters, then matched whole.
-    pieces = _in_select("registry_resident.id", "registry_namegram", ("gram = %s", [text[:2]]), within,
-                        select="resident_id")
+    # Two characters are a name piece; one character starts the pieces it is in (pinyin.name_grams), a range
+    # of the same index (the piece is compared by code point: migration 0011 on PostgreSQL); a longer text is
+    # narrowed by its first two characters, then matched whole.
+    piece = ("gram >= %s AND gram < %s", [text, chr(ord(text) + 1)]) if len(text) == 1 else ("gram = %s", [text[:2]])
+    pieces = _in_select("registry_resident.id", "registry_namegram", piece, within, select="resident_id")
     return and_(pieces, _contains("registry_resident.name", text) if len(text) > 2 else None)
 
 
