@@ -83,7 +83,8 @@ SQLITE_OPTIONS = {
         "PRAGMA foreign_keys=ON;"
         "PRAGMA busy_timeout=20000;"
         "PRAGMA cache_size=-64000;"
-        "PRAGMA temp_store=MEMORY;"
+        # temp_store stays FILE: a sort larger than the cache (an import's index rebuilds) spills to temporary
+        # files the OS caches instead of growing the process by the whole sort.
     ),
 }
 
