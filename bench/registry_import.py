@@ -16,7 +16,8 @@ Ways, each in a child process of its own on its own copy of the freshly migrated
                  the importing process's VmHWM PLUS the reading process's peak (ru_maxrss of children):
                  an upper bound of what both held at once, reported apart as peak_rss_parts_mb;
                  peak_pss_mb is what they held together, pages they share counted once (Pss of both
-                 sampled every 100 ms);
+                 sampled every 500 ms: reading smaps_rollup walks both processes' page tables, and sampled
+                 every 100 ms it took 1.5-3 s of a 1,000,000-row import's 57-60 s);
                  Resident count is checked to be N minus rejected rows;
   import_export  django-import-export ModelResource over Resident with its fastest documented settings
                  (use_bulk, skip_diff, force_init_instance, batch_size 1000, skip_admin_log), households
@@ -320,7 +321,7 @@ def phase_ours(args):
 
 
 class PssSampler:
-    """Samples, every 100 ms, the proportional set size (Pss) of this process plus its children: the memory
+    """Samples, every 500 ms, the proportional set size (Pss) of this process plus its children: the memory
     they hold together, pages they share counted once. A forked reader shares the importer's interpreter,
     Django and code, so the sum of the two peak RSS counts those twice."""
 
@@ -340,8 +341,10 @@ class PssSampler:
 
     def _run(self):
         peak = 0
-        while not self._stopped.wait(0.1):
+        while True:  # a first sample at once: an import shorter than the interval still has one
             peak = max(peak, sum(self._pss_kb(pid) for pid in [os.getpid(), *self._children()]))
+            if self._stopped.wait(0.5):
+                break
         self.peak_mb = round(peak / 1024, 1) if peak else None
 
     @staticmethod
