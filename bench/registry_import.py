@@ -321,9 +321,11 @@ def phase_ours(args):
 
 
 class PssSampler:
-    """Samples, every 500 ms, the proportional set size (Pss) of this process plus its children: the memory
+    """Samples, every INTERVAL_S, the proportional set size (Pss) of this process plus its children: the memory
     they hold together, pages they share counted once. A forked reader shares the importer's interpreter,
     Django and code, so the sum of the two peak RSS counts those twice."""
+
+    INTERVAL_S = 0.5
 
     def __init__(self):
         import threading
@@ -343,7 +345,7 @@ class PssSampler:
         peak = 0
         while True:  # a first sample at once: an import shorter than the interval still has one
             peak = max(peak, sum(self._pss_kb(pid) for pid in [os.getpid(), *self._children()]))
-            if self._stopped.wait(0.5):
+            if self._stopped.wait(self.INTERVAL_S):
                 break
         self.peak_mb = round(peak / 1024, 1) if peak else None
 
