@@ -923,17 +923,45 @@ def _copy_text(rows):
 
 
 def _insert_name_grams(community_id, resident_rows):
-    """The name pieces of residents just inserted with consecutive ids: SQLite cuts the stored names itself
-    (a batch's pieces are about five times its rows, each a value to bind); PostgreSQL gets them by COPY."""
-    if connection.vendor == "sqlite":
-        names = (f"SELECT id, community_id, name FROM {Resident._meta.db_table} "  # noqa: S608
-                 "WHERE id BETWEEN %s AND %s")
-        with connection.cursor() as cursor:
-            cursor.execute(f"INSERT OR IGNORE INTO {NameGram._meta.db_table} (community_id, gram, resident_id) "
-                           + SQLITE_NAME_GRAMS.format(names=names), [resident_rows[0][0], resident_rows[-1][0]])
-        return
+    """The name pieces of a batch's new residents, by COPY (PostgreSQL; SQLite: _insert_sqlite_name_grams)."""
     _bulk_insert(NameGram, GRAM_COLUMNS, [(gram, community_id, row[0]) for row in resident_rows
                                           for gram in name_grams(row[_NAME_IN_RESIDENT])])
+
+
+def _insert_sqlite_name_grams(id_ranges):
+    """The name pieces of every resident the import created, after its last batch: SQLite cuts the stored
+    names itself (a million rows give about 2.7 million pieces, each a value to bind otherwise) and sorts the
+    pieces, so that the tree is appended to in key order. Inserted batch by batch, a batch's pieces went to
+    thousands of places in it, three times the cost."""
+    names = (f"SELECT id, community_id, name FROM {Resident._meta.db_table} "  # noqa: S608
+             "WHERE id BETWEEN %s AND %s")
+    with connection.cursor() as cursor, _sqlite_sorting(cursor):
+        for first, last in id_ranges:
+            cursor.execute(f"INSERT OR IGNORE INTO {NameGram._meta.db_table} (community_id, gram, resident_id) "
+                           f"SELECT * FROM ({SQLITE_NAME_GRAMS.format(names=names)}) ORDER BY 1, 2, 3",
+                           [first, last])
+
+
+# The page cache while SQLite sorts an import's rows (name pieces, rebuilt indexes), which its sorter also takes
+# as what it may sort in memory before spilling to temporary files: with the project's 64 MB the sorts were the
+# import's peak, and no quicker.
+SORT_CACHE_KB = 8_000
+# Threads SQLite's sorter may add to the statement's own, which sort the spilled runs in parallel: the rest of
+# the import is done by then, and the second core idle.
+SORT_THREADS = 1
+
+
+@contextlib.contextmanager
+def _sqlite_sorting(cursor):
+    cursor.execute("PRAGMA cache_size")
+    cache_size = cursor.fetchone()[0]
+    cursor.execute(f"PRAGMA cache_size = -{SORT_CACHE_KB}")
+    cursor.execute(f"PRAGMA threads = {SORT_THREADS}")
+    try:
+        yield
+    finally:
+        cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
+        cursor.execute("PRAGMA threads = 0")
 
 
 class _IndexHold:
@@ -946,16 +974,12 @@ class _IndexHold:
     stay, as does the blind index of ID numbers while every batch looks duplicates up in it (into a registry
     that was empty there is nothing to look up, so it is rebuilt at the end with the others). Name pieces of
     renamed residents are rewritten after the rebuild (see _Importer.renamed). Name pieces are one tree
-    (NameGram's key), appended to at each piece's end, so they are not held either."""
+    (NameGram's key), written in key order after the last batch (_insert_sqlite_name_grams)."""
 
     MIN_ROWS = 20_000
     RANDOM_COLUMNS = {
         Resident._meta.db_table: {"name_pinyin", "name_initials", "birth_date", "id_tail4_hash", "phone_tail4_hash"},
     }
-    # The page cache during the rebuilds, which SQLite's sorter also takes as what it may sort in memory before
-    # spilling to temporary files: with the project's 64 MB the rebuilds were the import's peak, and no quicker.
-    REBUILD_CACHE_KB = 8_000
-
     def __init__(self):
         self.dropped = []
 
@@ -979,15 +1003,9 @@ class _IndexHold:
                         cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
 
     def restore(self):
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size")
-            cache_size = cursor.fetchone()[0]
-            cursor.execute(f"PRAGMA cache_size = -{self.REBUILD_CACHE_KB}")
-            try:
-                for sql in self.dropped:
-                    cursor.execute(sql)
-            finally:
-                cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
+        with connection.cursor() as cursor, _sqlite_sorting(cursor):
+            for sql in self.dropped:
+                cursor.execute(sql)
         self.dropped = []
 
 
@@ -1081,6 +1099,8 @@ class _Importer:
         self.seen_ids = None  # a million keys: freed before the index rebuilds, the import's peak
         if self.rejected is not None:
             self.rejected.finish()
+        if self.commit and connection.vendor == "sqlite":
+            _insert_sqlite_name_grams(self.created_ids)
         if self.index_hold.dropped:
             self.index_hold.restore()
         if self.renamed:
@@ -1510,7 +1530,8 @@ class _Importer:
             resident_rows.append((resident_id, community_id, household_id, household["grid_id"],
                                   household["resident_group_id"], household["building_id"], *record, *stamps))
         _bulk_insert(Resident, RESIDENT_COLUMNS, resident_rows)
-        _insert_name_grams(community_id, resident_rows)
+        if connection.vendor != "sqlite":
+            _insert_name_grams(community_id, resident_rows)
         if increments:
             with connection.cursor() as cursor:
                 cursor.executemany(
