@@ -32,7 +32,9 @@ Ways, each in a child process of its own on its own copy of the freshly migrated
                  10-column table through the Django connection, in one transaction; run before ours and
                  again after import_export (the machine's speed drifts), floor_s is the mean of the two
                  (floor_runs_s).
-Times are wall-clock seconds.
+Times are wall-clock seconds. Before each way the parent flushes the file system (os.sync): the way
+before leaves hundreds of megabytes of database to be written back, which the kernel otherwise writes
+while the next one runs.
 """
 
 from __future__ import annotations
@@ -207,6 +209,7 @@ def child(args, phase, url, xlsx, media):
                "--seed", str(args.seed), "--ie-max-rows", str(args.ie_max_rows), "--xlsx", str(xlsx),
                "--media", media]
     env = dict(os.environ, SHEQU_DATABASE_URL=url)
+    os.sync()
     done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
