@@ -4,6 +4,7 @@ with keyed hashes for exact and last-digits search and a masked copy for lists."
 from django.db import models
 from django.utils.translation import gettext_noop
 
+from shequ.core.crypto import BLIND_INDEX_HEX_CHARS
 from shequ.core.models import CommunityOwned
 
 from .choices import (
@@ -37,7 +38,7 @@ class Household(CommunityOwned):
                                       default=HouseholdType.RESIDENT)
     housing = models.CharField("住房性质", max_length=16, choices=Housing.choices, default=Housing.OWNED)
     phone_enc = models.CharField(max_length=120, blank=True)
-    phone_hash = models.CharField(max_length=32, blank=True, db_index=True)
+    phone_hash = models.CharField(max_length=BLIND_INDEX_HEX_CHARS, blank=True, db_index=True)
     phone_masked = models.CharField("联系电话", max_length=20, blank=True)
     grid = models.ForeignKey("places.Grid", null=True, blank=True, on_delete=models.PROTECT, verbose_name="网格",
                              db_index=False)  # the (grid, status) index serves
@@ -85,13 +86,13 @@ class Resident(CommunityOwned):
     ethnicity = models.CharField("民族", max_length=10, choices=Ethnicity.choices, default="汉族")
 
     id_number_enc = models.CharField(max_length=120, blank=True)
-    id_number_hash = models.CharField(max_length=32, blank=True)
-    id_tail4_hash = models.CharField(max_length=32, blank=True)
-    id_tail6_hash = models.CharField(max_length=32, blank=True)
+    id_number_hash = models.CharField(max_length=BLIND_INDEX_HEX_CHARS, blank=True)
+    id_tail4_hash = models.CharField(max_length=BLIND_INDEX_HEX_CHARS, blank=True)
+    id_tail6_hash = models.CharField(max_length=BLIND_INDEX_HEX_CHARS, blank=True)
     id_number_masked = models.CharField("身份证号", max_length=18, blank=True)
     phone_enc = models.CharField(max_length=120, blank=True)
-    phone_hash = models.CharField(max_length=32, blank=True)
-    phone_tail4_hash = models.CharField(max_length=32, blank=True)
+    phone_hash = models.CharField(max_length=BLIND_INDEX_HEX_CHARS, blank=True)
+    phone_tail4_hash = models.CharField(max_length=BLIND_INDEX_HEX_CHARS, blank=True)
     phone_masked = models.CharField("手机号", max_length=20, blank=True)
 
     relation = models.CharField("与户主关系", max_length=16, choices=Relation.choices, default=Relation.HEAD)
