@@ -953,15 +953,17 @@ SORT_THREADS = 1
 
 @contextlib.contextmanager
 def _sqlite_sorting(cursor):
-    cursor.execute("PRAGMA cache_size")
-    cache_size = cursor.fetchone()[0]
+    before = {}
+    for pragma in ("cache_size", "threads"):
+        cursor.execute(f"PRAGMA {pragma}")
+        before[pragma] = int(cursor.fetchone()[0])
     cursor.execute(f"PRAGMA cache_size = -{SORT_CACHE_KB}")
     cursor.execute(f"PRAGMA threads = {SORT_THREADS}")
     try:
         yield
     finally:
-        cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
-        cursor.execute("PRAGMA threads = 0")
+        for pragma, value in before.items():
+            cursor.execute(f"PRAGMA {pragma} = {value}")
 
 
 class _IndexHold:

@@ -816,12 +816,11 @@ def _indexes():
         return cursor.fetchall()
 
 
-def _sqlite_cache_size():
+def _sqlite_sort_settings():
     if connection.vendor != "sqlite":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        return cursor.fetchone()[0]
+        return [cursor.execute(f"PRAGMA {pragma}").fetchone()[0] for pragma in ("cache_size", "threads")]
 
 
 @pytest.mark.parametrize("fail", [False, True])
@@ -831,7 +830,7 @@ def test_large_imports_leave_every_index_as_it_was(world, head, monkeypatch, fai
     monkeypatch.setattr(imports._IndexHold, "MIN_ROWS", 1)
     before = _indexes()
     assert len(before) >= 10
-    cache_before = _sqlite_cache_size()
+    sorting_before = _sqlite_sort_settings()
     job = upload(head, world.a, _big_roster(12))
     job = imports.import_set_mapping(actor=head, job=job, mapping=job.mapping)
     dropped = []
@@ -847,7 +846,7 @@ def test_large_imports_leave_every_index_as_it_was(world, head, monkeypatch, fai
     else:
         assert dropped[0] == len(before)
     assert _indexes() == before
-    assert _sqlite_cache_size() == cache_before  # the rebuilds' smaller cache is the connection's no longer
+    assert _sqlite_sort_settings() == sorting_before  # the sorts' smaller cache and threads are the connection's no longer
     assert job.status == (ImportStatus.FAILED if fail else ImportStatus.DONE)
     if not fail:
         assert resident_list(head, q="居民").items  # found through the rebuilt name-piece index
