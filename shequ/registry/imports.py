@@ -635,7 +635,7 @@ class _Row:
         self.plain = None  # (ID number, phone) from checking the row until protecting it
         self.id_key = None  # the ID number as an integer, to find the file's own duplicates
         self.id_hash = ""  # the ID number's blind index, to look duplicates up
-        self.record = None  # an import's stored columns of the resident (ROW_COLUMNS), protected
+        self.record = None  # an import's stored columns of the resident (_Importer.record_of), protected
         self.existing = None
         self.ethnicity_given = False
 
@@ -861,11 +861,13 @@ class _Ids:
         return list(range(first, first + count))
 
 
-def _insert_sql(model, attnames):
-    fields = [model._meta.get_field(a) for a in attnames]
+def _insert_sql(model, attnames, constants):
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
+    columns = ", ".join(quote(model._meta.get_field(a).column) for a in [*attnames, *constants])
+    # SQLite's literals as its schema editor writes column defaults (not entered: that would begin a schema
+    # change); doubled %, since the statement goes through the cursor's %s-to-? conversion.
+    editor = connection.SchemaEditorClass(connection)
+    marks = ", ".join(["%s"] * len(attnames) + [editor.quote_value(v).replace("%", "%%") for v in constants.values()])
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
 
 
@@ -885,18 +887,21 @@ def _fewer_collections():
         gc.unfreeze()
 
 
-def _bulk_insert(model, attnames, rows):
-    """One executemany (SQLite) or one COPY (PostgreSQL) for the rows, whatever their number."""
+def _bulk_insert(model, attnames, rows, constants=None):
+    """One executemany (SQLite) or one COPY (PostgreSQL) for the rows, whatever their number. `constants` are the
+    columns with one value for every row (the import's moment, its community, what the mapping leaves unfilled):
+    SQLite takes them as literals in the statement, where binding them took about half of a million-row insert."""
     if not rows:
         return
+    constants = constants or {}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             quote = connection.ops.quote_name
-            columns = ", ".join(quote(model._meta.get_field(a).column) for a in attnames)
+            columns = ", ".join(quote(model._meta.get_field(a).column) for a in [*attnames, *constants])
             with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-                copy.write(_copy_text(rows))
+                copy.write(_copy_text(rows, "".join("\t" + _copy_value(value) for value in constants.values())))
         else:
-            cursor.executemany(_insert_sql(model, attnames), rows)
+            cursor.executemany(_insert_sql(model, attnames, constants), rows)
 
 
 # PostgreSQL text cannot hold NUL, which a pasted cell may carry: it is dropped.
@@ -917,9 +922,11 @@ def _copy_value(value):
     return value.isoformat()  # dates and aware datetimes
 
 
-def _copy_text(rows):
-    """Rows in COPY's text format: PostgreSQL parses it in C, where write_row would dump value by value."""
-    return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows).encode()
+def _copy_text(rows, suffix=""):
+    """Rows in COPY's text format: PostgreSQL parses it in C, where write_row would dump value by value. `suffix`
+    ends every row (the constant columns, already in that format)."""
+    end = suffix + "\n"
+    return "".join("\t".join(map(_copy_value, row)) + end for row in rows).encode()
 
 
 def _insert_name_grams(community_id, resident_rows):
@@ -1011,17 +1018,26 @@ class _IndexHold:
         self.dropped = []
 
 
-RESIDENT_COLUMNS = [
-    "id", "community_id", "household_id", "grid_id", "resident_group_id", "building_id", "name", "name_pinyin",
-    "name_initials", "sex", "birth_date", "ethnicity", "id_number_enc", "id_number_hash", "id_tail4_hash",
-    "id_tail6_hash", "id_number_masked", "phone_enc", "phone_hash", "phone_tail4_hash", "phone_masked", "relation",
-    "residence_status", "floating_registered_on", "floating_expires_on", "political_status", "education",
-    "employment", "marital_status", "status", "moved_in_on", "notes", "notes_enc", "created_at", "updated_at",
+# The columns an import writes for a new resident: its id and what its household gives, then what the roster row
+# gives (always RECORD_COLUMNS, the others only where the mapping has their field), then those with one value for
+# the whole import (_Importer.resident_constants).
+RESIDENT_PLACE_COLUMNS = ["id", "household_id", "grid_id", "resident_group_id", "building_id"]
+RECORD_COLUMNS = [
+    "name", "name_pinyin", "name_initials", "sex", "birth_date", "ethnicity", "id_number_enc", "id_number_hash",
+    "id_tail4_hash", "id_tail6_hash", "id_number_masked", "phone_enc", "phone_hash", "phone_tail4_hash", "phone_masked",
+    "relation",
 ]
+# Column → the import field that fills it; without that field in the mapping, every row has the column's default.
+MAPPED_COLUMNS = {
+    "residence_status": "residence_status", "floating_registered_on": "floating_registered_on",
+    "floating_expires_on": "floating_expires_on", "political_status": "political_status", "education": "education",
+    "employment": "employment", "marital_status": "marital_status", "moved_in_on": "moved_in_on", "notes": "notes",
+    "notes_enc": "notes",
+}
+# A new household: what the file and the place give, then those with one value for the whole import.
 HOUSEHOLD_COLUMNS = [
-    "id", "community_id", "number", "estate_id", "building_id", "entrance_id", "room", "address", "household_type",
-    "housing", "phone_enc", "phone_hash", "phone_masked", "grid_id", "resident_group_id", "placement_overridden",
-    "status", "registered_on", "member_count", "created_at", "updated_at",
+    "id", "number", "estate_id", "building_id", "entrance_id", "room", "address", "household_type", "housing",
+    "grid_id", "resident_group_id", "member_count",
 ]
 # Fields an update from a roster row may change; the rest (household, status, dates of events) stay.
 UPDATABLE = ["name", "name_pinyin", "name_initials", "ethnicity", "relation", "residence_status",
@@ -1030,14 +1046,11 @@ UPDATABLE = ["name", "name_pinyin", "name_initials", "ethnicity", "relation", "r
              "phone_tail4_hash", "phone_masked"]
 _DATE_FIELDS = ("birth_date", "moved_in_on", "floating_registered_on", "floating_expires_on")
 GRAM_COLUMNS = ["gram", "community_id", "resident_id"]
-# What a roster row gives, between what its household gives (first) and the moment of the import (last).
-ROW_COLUMNS = RESIDENT_COLUMNS[6:-2]
-_ROW_RECORD = itemgetter(*ROW_COLUMNS)
-_RELATION_AT = ROW_COLUMNS.index("relation")
-_NAME_AT = ROW_COLUMNS.index("name")
-_NAME_IN_RESIDENT = RESIDENT_COLUMNS.index("name")
+_RELATION_AT = RECORD_COLUMNS.index("relation")
+_NAME_AT = RECORD_COLUMNS.index("name")
+_NAME_IN_RESIDENT = len(RESIDENT_PLACE_COLUMNS) + _NAME_AT
 _PHONE_COLUMNS = ("phone_enc", "phone_hash", "phone_tail4_hash", "phone_masked")
-_PHONE_OF_RECORD = itemgetter(*(ROW_COLUMNS.index(name) for name in _PHONE_COLUMNS))
+_PHONE_OF_RECORD = itemgetter(*(RECORD_COLUMNS.index(name) for name in _PHONE_COLUMNS))
 
 
 class _Importer:
@@ -1086,6 +1099,18 @@ class _Importer:
         self.adapt_date = ops.adapt_datefield_value
         self.now_db = ops.adapt_datetimefield_value(self.now)
         self.today_db = ops.adapt_datefield_value(self.today)
+        mapped_columns = [column for column, field in MAPPED_COLUMNS.items() if field in self.mapped]
+        self.record_of = itemgetter(*RECORD_COLUMNS, *mapped_columns)
+        self.record_dates = [name for name in _DATE_FIELDS if name in RECORD_COLUMNS or name in mapped_columns]
+        self.resident_columns = [*RESIDENT_PLACE_COLUMNS, *RECORD_COLUMNS, *mapped_columns]
+        self.resident_constants = {
+            "community_id": self.community.id, "status": str(ResidentStatus.PRESENT), "created_at": self.now_db,
+            "updated_at": self.now_db,
+            **{column: _RESIDENT_DEFAULTS[column] for column in MAPPED_COLUMNS if column not in mapped_columns}}
+        self.household_constants = {
+            "community_id": self.community.id, "phone_enc": "", "phone_hash": "", "phone_masked": "",
+            "placement_overridden": False, "status": str(HouseholdStatus.LIVING), "registered_on": self.today_db,
+            "created_at": self.now_db, "updated_at": self.now_db}
 
     # -- driving -------------------------------------------------------------------
 
@@ -1318,7 +1343,7 @@ class _Importer:
                 seen.add(key)
 
     def _record(self, values, protected, phone):
-        """The stored columns a roster row gives (ROW_COLUMNS); relation is "" where the file does not say,
+        """The stored columns a roster row gives (record_of); relation is "" where the file does not say,
         for the writer to decide (the first of a new household is its head)."""
         record = _RESIDENT_DEFAULTS.copy()
         record.update(values)
@@ -1329,11 +1354,11 @@ class _Importer:
         record["relation"] = values.get("relation", "")
         record["name_pinyin"] = record["name_pinyin"][:120]
         record["name_initials"] = record["name_initials"][:50]
-        for name in _DATE_FIELDS:
+        for name in self.record_dates:
             value = record[name]
             if value is not None:
                 record[name] = self.adapt_date(value)
-        return _ROW_RECORD(record)
+        return self.record_of(record)
 
     def _check_duplicates(self, rows):
         """ID numbers registered before the import: updated or reported, as the job says."""
@@ -1497,12 +1522,11 @@ class _Importer:
             draft.household.update(id=household_id, grid_id=building.grid_id,
                                    resident_group_id=building.resident_group_id, building_id=building.id)
             rows.append((
-                household_id, self.community.id, draft.number, estate.id, building.id,
-                entrance.id if entrance else None, room, household_address(estate, building, entrance, room)[:200],
-                draft.household_type, draft.housing, "", "", "", building.grid_id, building.resident_group_id,
-                False, HouseholdStatus.LIVING, self.today_db, members[draft], self.now_db, self.now_db,
+                household_id, draft.number, estate.id, building.id, entrance.id if entrance else None, room,
+                household_address(estate, building, entrance, room)[:200], draft.household_type, draft.housing,
+                building.grid_id, building.resident_group_id, members[draft],
             ))
-        _bulk_insert(Household, HOUSEHOLD_COLUMNS, rows)
+        _bulk_insert(Household, HOUSEHOLD_COLUMNS, rows, self.household_constants)
         self.counts["households_created"] += len(new_drafts)
 
     def _auto_numbers(self, drafts, reserved):
@@ -1516,7 +1540,6 @@ class _Importer:
             return
         ids = self.ids.take(Resident, len(creates))
         community_id = self.community.id
-        stamps = (self.now_db, self.now_db)
         resident_rows, increments = [], {}
         for row, resident_id in zip(creates, ids, strict=True):
             draft = row.draft
@@ -1529,9 +1552,9 @@ class _Importer:
             household_id = household["id"]
             if household.get("batch") != self.batch_number:  # created earlier, or registered before the import
                 increments[household_id] = increments.get(household_id, 0) + 1
-            resident_rows.append((resident_id, community_id, household_id, household["grid_id"],
-                                  household["resident_group_id"], household["building_id"], *record, *stamps))
-        _bulk_insert(Resident, RESIDENT_COLUMNS, resident_rows)
+            resident_rows.append((resident_id, household_id, household["grid_id"], household["resident_group_id"],
+                                  household["building_id"], *record))
+        _bulk_insert(Resident, self.resident_columns, resident_rows, self.resident_constants)
         if connection.vendor != "sqlite":
             _insert_name_grams(community_id, resident_rows)
         if increments:
@@ -1662,7 +1685,7 @@ def _column_index(letter):
 
 def _resident_defaults():
     defaults = {}
-    for name in RESIDENT_COLUMNS:
+    for name in [*RECORD_COLUMNS, *MAPPED_COLUMNS, "status"]:
         field = Resident._meta.get_field(name)
         defaults[name] = field.get_default() if field.has_default() or not field.null else None
     defaults["status"] = str(ResidentStatus.PRESENT)

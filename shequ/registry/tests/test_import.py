@@ -901,3 +901,30 @@ def test_household_type_and_housing_columns(world, head):
     [problem] = job.problems["items"]
     assert (problem["row"], problem["column"], problem["header"]) == (3, "G", "住房性质")
     assert problem["message"].startswith("住房性质“别墅”无法识别")
+
+
+def test_columns_the_mapping_leaves_out_take_their_defaults_and_mapped_ones_the_rows_values(world, head):
+    """An import writes what is the same for all its rows (its moment, community, status, the defaults of columns
+    its mapping leaves out) once in the statement; each resident and household still gets every one of them."""
+    before = timezone.now()
+    data = xlsx([["户号", "姓名", "与户主关系", "身份证号", "住址", "政治面貌", "迁入日期", "备注"],
+                 ["1", "冯一", "户主", new_id(), ADDRESS, "中共党员", "2020-05-01", "100% 'ok'"],
+                 ["1", "冯二", "配偶", new_id(male=False), ADDRESS, "", "", ""]])
+    commit(head, upload(head, world.a, data))
+    data = xlsx([["户号", "姓名", "与户主关系", "身份证号", "住址"], ["2", "卫一", "户主", new_id(), ADDRESS]])
+    commit(head, upload(head, world.a, data))
+
+    first, second, other = (Resident.objects.get(name=name) for name in ("冯一", "冯二", "卫一"))
+    assert (first.political_status, first.moved_in_on, first.notes) == ("cpc", date(2020, 5, 1), "100% 'ok'")
+    assert (second.political_status, second.moved_in_on, second.notes) == ("", None, "")
+    assert (other.political_status, other.moved_in_on, other.notes, other.notes_enc) == ("", None, "", "")
+    for resident in (first, second, other):
+        assert resident.community_id == world.a.id and resident.status == "present"
+        assert resident.residence_status == Resident._meta.get_field("residence_status").get_default()
+        assert resident.floating_registered_on is None and resident.education == ""
+        assert before <= resident.created_at == resident.updated_at <= timezone.now()
+    for household in Household.objects.filter(number__in=("1", "2")):
+        assert household.community_id == world.a.id and household.status == "living"
+        assert household.registered_on == timezone.localdate() and not household.placement_overridden
+        assert (household.phone_enc, household.phone_hash, household.phone_masked) == ("", "", "")
+        assert household.member_count == (2 if household.number == "1" else 1)
