@@ -113,6 +113,29 @@ def test_merged_ranges_are_found_after_the_rows():
     assert sorted(XlsxSheet(data).merged_ranges()) == [((0, 0), (0, 1)), ((2, 0), (3, 0))]
 
 
+def stored(data):
+    """The same workbook with its members stored, not deflated (which zip allows, and some tools write)."""
+    source, copy = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED) as archive:
+        for info in source.infolist():
+            archive.writestr(info.filename, source.read(info.filename))
+    return copy.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["deflated", "stored"])
+def test_merged_ranges_cut_between_the_chunks_read_are_found_whole(monkeypatch, kind):
+    rows = [[f"{n:03d}", f"居民{n}", "户主"] for n in range(1, 301)]
+    merges = [f"A{n}:A{n + 1}" for n in range(1, 300, 2)] + ["B299:C300"]
+    data = xlsx(rows, merges=merges)
+    data = stored(data) if kind == "stored" else data
+    expected = sorted([((n - 1, 0), (n, 0)) for n in range(1, 300, 2)] + [((298, 1), (299, 2))])
+    assert sorted(XlsxSheet(data).merged_ranges()) == expected
+    for size in (97, 1000, 4099):  # every merge element is cut somewhere by one of these
+        monkeypatch.setattr("shequ.registry.xlsx._CHUNK", size)
+        assert sorted(XlsxSheet(data).merged_ranges()) == expected
+    assert stream_rows(data) == calamine_rows(data)
+
+
 def test_a_broken_xlsx_gets_a_clear_message():
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w") as archive:
