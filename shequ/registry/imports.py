@@ -708,11 +708,11 @@ def _unpack_draft(number, address_key, household_type, housing, first_row, error
 
 
 def _pack_cells(cells):
-    if all(cell.__class__ is str for cell in cells):
+    try:
         packed = _CELL_SEPARATOR.join(cells)
-        if packed.count(_CELL_SEPARATOR) == len(cells) - 1:
-            return packed
-    return cells
+    except TypeError:  # a number or a date among the cells: they travel as they are
+        return cells
+    return packed if packed.count(_CELL_SEPARATOR) == len(cells) - 1 else cells
 
 
 # How rosters write the household's type and housing.
@@ -741,6 +741,9 @@ class _Places:
         self.commit = commit
         self.may_create = can_manage_community(actor, community.id)
         self.estates = list(Estate.objects.filter(community=community))
+        self.estate_named = {}  # a file names the estate of each household: found by name, not by a walk of all
+        for estate in self.estates:
+            self.estate_named.setdefault(estate.name, estate)
         self.buildings = {}
         for b in Building.objects.filter(community=community):
             self.buildings[(b.estate_id, place_number(b.number, BUILDING_SUFFIXES))] = b
@@ -751,9 +754,8 @@ class _Places:
 
     def _estate(self, text, building_number=""):
         if text:
-            for estate in self.estates:
-                if estate.name == text:
-                    return estate
+            if (estate := self.estate_named.get(text)) is not None:
+                return estate
             matches = [e for e in self.estates if e.name and e.name in text]
             if matches:
                 return max(matches, key=lambda e: len(e.name))
@@ -782,6 +784,7 @@ class _Places:
         self.created.append(label)
         if kind == "estate":
             self.estates.append(place)
+            self.estate_named.setdefault(place.name, place)
         return place
 
     def resolve(self, address):
