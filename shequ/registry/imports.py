@@ -945,11 +945,18 @@ def _insert_sqlite_name_grams(id_ranges):
     thousands of places in it, three times the cost."""
     names = (f"SELECT id, community_id, name FROM {Resident._meta.db_table} "  # noqa: S608
              "WHERE id BETWEEN %s AND %s")
+    grams = SQLITE_NAME_GRAMS.format(names=names, positions=f"temp.{NAME_POSITIONS_TABLE}")
     with connection.cursor() as cursor, _sqlite_sorting(cursor):
+        # A table of the connection's own (rolled back with the import, if it is).
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {NAME_POSITIONS_TABLE} (at INTEGER PRIMARY KEY)")
+        cursor.executemany(f"INSERT OR IGNORE INTO temp.{NAME_POSITIONS_TABLE} VALUES (%s)",
+                           [(at,) for at in range(1, Resident._meta.get_field("name").max_length + 1)])
         for first, last in id_ranges:
             cursor.execute(f"INSERT OR IGNORE INTO {NameGram._meta.db_table} (community_id, gram, resident_id) "
-                           f"SELECT * FROM ({SQLITE_NAME_GRAMS.format(names=names)}) ORDER BY 1, 2, 3",
-                           [first, last])
+                           f"SELECT * FROM ({grams}) ORDER BY 1, 2, 3", [first, last])
+
+
+NAME_POSITIONS_TABLE = "shequ_name_positions"
 
 
 # The page cache while SQLite sorts an import's rows (name pieces, rebuilt indexes), which its sorter also takes

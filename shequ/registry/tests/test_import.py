@@ -283,7 +283,7 @@ def test_households_without_number_follow_head_rows_and_addresses(world, head):
 
 def test_imported_names_are_cut_into_the_pieces_search_uses(world, head):
     # On SQLite the database cuts the names (pinyin.SQLITE_NAME_GRAMS); it must cut them as name_grams() does.
-    names = ["王", "王王", "欧阳娜娜", "阿依古丽·买买提", "张建国", "司马相如", "李李李"]
+    names = ["王", "王王", "欧阳娜娜", "阿依古丽·买买提", "张建国", "司马相如", "李李李", "欧阳" + "娜丽" * 24]
     data = xlsx(roster(*[["", name, "户主", new_id(), f"甲社区小区1号楼1单元{101 + i}室", ""]
                          for i, name in enumerate(names)]))
     job = commit(head, upload(head, world.a, data))
