@@ -40,6 +40,9 @@ _INLINE = ' t="inlineStr"'
 # makes) are read with one findall of the values, the rest cell by cell.
 _INLINE_TEXTS = re.compile(r'<c r="[A-Z]{1,3}\d*" t="inlineStr"><is><t>([^<]*)</t></is></c>')
 _SHARED_INDEXES = re.compile(r'<c r="[A-Z]{1,3}\d*"(?: s="\d+")? t="s"><v>(\d+)</v></c>')
+# The same with their column letters, for such rows with blank cells between (a blank cell is no element).
+_INLINE_CELLS = re.compile(r'<c r="([A-Z]{1,3})\d*" t="inlineStr"><is><t>([^<]*)</t></is></c>')
+_SHARED_CELLS = re.compile(r'<c r="([A-Z]{1,3})\d*"(?: s="\d+")? t="s"><v>(\d+)</v></c>')
 _CELL_START = '<c r="'
 _SHARED = ' t="s"'
 _ROW_NUMBER = re.compile(r'\br="(\d+)"')
@@ -209,16 +212,18 @@ class XlsxSheet:
                 yield previous, cells
 
     def _uniform_cells(self, piece, start):
-        """The row's values if its cells are all plain inline text or all shared text and fill columns A, B, …
-        without a gap (cells come in column order, so the first being A and the last being the n-th is
-        enough); otherwise None."""
+        """The row's values if its cells are all plain inline text or all shared text; otherwise None. Cells
+        come in column order, so when the first is A and the last the n-th, they fill columns A, B, … without
+        a gap, and one findall of their values is the row."""
         count = piece.count(_CELL_START, start)
-        if not count or not piece.startswith(_CELL_START + "A", piece.find(_CELL_START, start)):
+        if not count:
             return None
+        if not piece.startswith(_CELL_START + "A", piece.find(_CELL_START, start)):
+            return self._uniform_cells_with_gaps(piece, start, count)
         last = piece.rfind(_CELL_START) + len(_CELL_START)
         letters = piece[last:piece.find('"', last)].rstrip("0123456789")
         if column_index(letters) != count - 1:
-            return None
+            return self._uniform_cells_with_gaps(piece, start, count)
         texts = _INLINE_TEXTS.findall(piece, start)
         if len(texts) == count:
             return [html.unescape(t) for t in texts] if "&" in piece else texts
@@ -227,6 +232,25 @@ class XlsxSheet:
             strings = self._shared_strings()
             return [strings[int(i)] for i in indexes]
         return None
+
+    def _uniform_cells_with_gaps(self, piece, start, count):
+        cells = _INLINE_CELLS.findall(piece, start)
+        if len(cells) == count:
+            if "&" in piece:
+                cells = [(letters, html.unescape(text)) for letters, text in cells]
+        else:
+            cells = _SHARED_CELLS.findall(piece, start) if not cells else ()
+            if len(cells) != count:
+                return None
+            strings = self._shared_strings()
+            cells = [(letters, strings[int(index)]) for letters, index in cells]
+        values = []
+        for letters, value in cells:
+            index = column_index(letters)
+            if index != len(values):
+                values.extend([""] * (index - len(values)))
+            values.append(value)
+        return values
 
     def _cells(self, piece, start):
         values = []

@@ -100,12 +100,16 @@ def test_rows_of_text_only_read_as_calamine_reads_them(constant_memory):
     sheet.write_string(5, 31, "隔一列")
     sheet.write_number(7, 4, 42)
     sheet.write_blank(9, 0, None)
+    sheet.write_string(11, 35, "丁&戊")  # after a gap, escaped
+    sheet.write_string(15, 2, "只有C列", bold)  # a row that starts at C, styled
+    sheet.write_string(15, 4, "和E列")
     workbook.close()
     data = buffer.getvalue()
 
     assert stream_rows(data) == calamine_rows(data)
     rows = dict(stream_rows(data))
     assert rows[3][3] == "甲&乙<丙>" and rows[6][30:] == ["", "隔一列"] and rows[8][4] == 42.0
+    assert rows[12][29:] == ["第11行29列", "", "", "", "", "", "丁&戊"] and rows[16] == ["", "", "只有C列", "", "和E列"]
 
 
 def test_merged_ranges_are_found_after_the_rows():
