@@ -1695,10 +1695,9 @@ def _column_index(letter):
 
 def _resident_defaults():
     defaults = {}
-    for name in [*RECORD_COLUMNS, *MAPPED_COLUMNS, "status"]:
+    for name in [*RECORD_COLUMNS, *MAPPED_COLUMNS]:
         field = Resident._meta.get_field(name)
         defaults[name] = field.get_default() if field.has_default() or not field.null else None
-    defaults["status"] = str(ResidentStatus.PRESENT)
     defaults["ethnicity"] = "汉族"
     return defaults
 
