@@ -16,8 +16,10 @@ Ways, each in a child process of its own on its own copy of the freshly migrated
                  the importing process's VmHWM PLUS the reading process's peak (ru_maxrss of children):
                  an upper bound of what both held at once, reported apart as peak_rss_parts_mb;
                  peak_pss_mb is what they held together, pages they share counted once (Pss of both
-                 sampled every 500 ms: reading smaps_rollup walks both processes' page tables, and sampled
-                 every 100 ms it took 1.5-3 s of a 1,000,000-row import's 57-60 s);
+                 sampled every 2 s: reading smaps_rollup walks both processes' page tables, about 10 ms of
+                 the kernel's time for the two; every 100 ms it took 1.5-3 s of a 1,000,000-row import's
+                 57-60 s, and every 500 ms still about 1.9 s of CPU on a machine both import processes keep
+                 busy; the memory only grows during the batches and the rebuilds, each far longer than 2 s);
                  Resident count is checked to be N minus rejected rows. Run before import_export and again
                  after it, as the floor is: ours_s is the mean of the two (ours_runs_s), the memory figures
                  the larger of the two runs';
@@ -342,7 +344,7 @@ class PssSampler:
     they hold together, pages they share counted once. A forked reader shares the importer's interpreter,
     Django and code, so the sum of the two peak RSS counts those twice."""
 
-    INTERVAL_S = 0.5
+    INTERVAL_S = 2.0
 
     def __init__(self):
         import threading
