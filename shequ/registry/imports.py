@@ -68,7 +68,14 @@ from .choices import HouseholdStatus, HouseholdType, Housing, Relation, Resident
 from .models import SEARCHED_MODELS, DuplicatePolicy, Household, ImportJob, ImportStatus, NameGram, Resident
 from .permissions import IMPORTER_ROLES, can_import_into
 from .pinyin import SQLITE_NAME_GRAMS, name_grams
-from .protection import id_number_hash, protect_id_number, protect_notes, protect_phone
+from .protection import (
+    ID_NUMBER_COLUMNS,
+    PHONE_COLUMNS,
+    id_number_columns,
+    id_number_hash,
+    phone_columns,
+    protect_notes,
+)
 from .reading import parallel_min_rows, read_in_child
 from .roster import (
     BUILDING_SUFFIXES,
@@ -635,7 +642,7 @@ class _Row:
         self.plain = None  # (ID number, phone) from checking the row until protecting it
         self.id_key = None  # the ID number as an integer, to find the file's own duplicates
         self.id_hash = ""  # the ID number's blind index, to look duplicates up
-        self.record = None  # an import's stored columns of the resident (_Importer.record_of), protected
+        self.record = None  # an import's stored columns of the resident (_Importer._record), protected
         self.existing = None
         self.ethnicity_given = False
 
@@ -1033,8 +1040,7 @@ class _IndexHold:
 # the whole import (_Importer.resident_constants).
 RESIDENT_PLACE_COLUMNS = ["id", "household_id", "grid_id", "resident_group_id", "building_id"]
 RECORD_COLUMNS = [
-    "name", "name_pinyin", "name_initials", "sex", "birth_date", "ethnicity", "id_number_enc", "id_number_hash",
-    "id_tail4_hash", "id_tail6_hash", "id_number_masked", "phone_enc", "phone_hash", "phone_tail4_hash", "phone_masked",
+    "name", "name_pinyin", "name_initials", "sex", "birth_date", "ethnicity", *ID_NUMBER_COLUMNS, *PHONE_COLUMNS,
     "relation",
 ]
 # Column → the import field that fills it; without that field in the mapping, every row has the column's default.
@@ -1058,9 +1064,11 @@ _DATE_FIELDS = ("birth_date", "moved_in_on", "floating_registered_on", "floating
 GRAM_COLUMNS = ["gram", "community_id", "resident_id"]
 _RELATION_AT = RECORD_COLUMNS.index("relation")
 _NAME_AT = RECORD_COLUMNS.index("name")
+_ID_HASH_AT = ID_NUMBER_COLUMNS.index("id_number_hash")
 _NAME_IN_RESIDENT = len(RESIDENT_PLACE_COLUMNS) + _NAME_AT
-_PHONE_COLUMNS = ("phone_enc", "phone_hash", "phone_tail4_hash", "phone_masked")
-_PHONE_OF_RECORD = itemgetter(*(RECORD_COLUMNS.index(name) for name in _PHONE_COLUMNS))
+_PHONE_OF_RECORD = itemgetter(*(RECORD_COLUMNS.index(name) for name in PHONE_COLUMNS))
+# What a valid row's checked values always hold, in RECORD_COLUMNS order.
+_PERSON_OF_VALUES = itemgetter("name", "name_pinyin", "name_initials", "sex", "birth_date", "ethnicity")
 
 
 class _Importer:
@@ -1109,14 +1117,13 @@ class _Importer:
         self.adapt_date = ops.adapt_datefield_value
         self.now_db = ops.adapt_datetimefield_value(self.now)
         self.today_db = ops.adapt_datefield_value(self.today)
-        mapped_columns = [column for column, field in MAPPED_COLUMNS.items() if field in self.mapped]
-        self.record_of = itemgetter(*RECORD_COLUMNS, *mapped_columns)
-        self.record_dates = [name for name in _DATE_FIELDS if name in RECORD_COLUMNS or name in mapped_columns]
+        self.mapped_columns = mapped_columns = [column for column, field in MAPPED_COLUMNS.items()
+                                                if field in self.mapped]
         self.resident_columns = [*RESIDENT_PLACE_COLUMNS, *RECORD_COLUMNS, *mapped_columns]
         self.resident_constants = {
             "community_id": self.community.id, "status": str(ResidentStatus.PRESENT), "created_at": self.now_db,
             "updated_at": self.now_db,
-            **{column: _RESIDENT_DEFAULTS[column] for column in MAPPED_COLUMNS if column not in mapped_columns}}
+            **{column: _MAPPED_DEFAULTS[column] for column in MAPPED_COLUMNS if column not in mapped_columns}}
         self.household_constants = {
             "community_id": self.community.id, "phone_enc": "", "phone_hash": "", "phone_masked": "",
             "placement_overridden": False, "status": str(HouseholdStatus.LIVING), "registered_on": self.today_db,
@@ -1316,7 +1323,7 @@ class _Importer:
         """Each row checked, then its ID number and phone protected. until() is asked every PROTECT_CHUNK
         rows whether to leave the rest (to the writing process, which prepares what it is given the same way).
         Name pieces are left to the writing half, which then has about as much to do as this one."""
-        blank_id, blank_phone = protect_id_number(""), protect_phone("")
+        blank_id, blank_phone = id_number_columns(""), phone_columns("")
         for index, row in enumerate(rows):
             if until is not None and not index % PROTECT_CHUNK and until():
                 return
@@ -1333,9 +1340,9 @@ class _Importer:
         if not self.commit:
             row.id_hash = id_number_hash(number) if number else ""
             return
-        protected = protect_id_number(number) if number else blank_id
-        row.id_hash = protected["id_number_hash"]
-        row.record = self._record(row.values, protected, protect_phone(phone) if phone else blank_phone)
+        protected = id_number_columns(number) if number else blank_id
+        row.id_hash = protected[_ID_HASH_AT]
+        row.record = self._record(row.values, protected, phone_columns(phone) if phone else blank_phone)
         if self.registry_was_empty:
             row.values = None  # nobody registered before: no row updates anyone
 
@@ -1353,22 +1360,22 @@ class _Importer:
                 seen.add(key)
 
     def _record(self, values, protected, phone):
-        """The stored columns a roster row gives (record_of); relation is "" where the file does not say,
-        for the writer to decide (the first of a new household is its head)."""
-        record = _RESIDENT_DEFAULTS.copy()
-        record.update(values)
-        record.update(protected)
-        record.update(phone)
-        if record["notes"]:
-            record.update(protect_notes(record["notes"]))
-        record["relation"] = values.get("relation", "")
-        record["name_pinyin"] = record["name_pinyin"][:120]
-        record["name_initials"] = record["name_initials"][:50]
-        for name in self.record_dates:
-            value = record[name]
-            if value is not None:
-                record[name] = self.adapt_date(value)
-        return self.record_of(record)
+        """The stored columns a roster row gives, RECORD_COLUMNS then the mapped ones of MAPPED_COLUMNS, from the
+        row's checked values and its protected ID number and phone (tuples in their columns' order). relation is
+        "" where the file does not say, for the writer to decide (the first of a new household is its head)."""
+        name, pinyin, initials, sex, birth_date, ethnicity = _PERSON_OF_VALUES(values)
+        record = (name, pinyin[:120], initials[:50], sex, self.adapt_date(birth_date), ethnicity, *protected, *phone,
+                  values.get("relation", ""))
+        return record + self._mapped_record(values) if self.mapped_columns else record
+
+    def _mapped_record(self, values):
+        mapped = {column: values.get(column, _MAPPED_DEFAULTS[column]) for column in self.mapped_columns}
+        if mapped.get("notes"):
+            mapped.update(protect_notes(mapped["notes"]))
+        for name in _DATE_FIELDS:
+            if mapped.get(name) is not None:
+                mapped[name] = self.adapt_date(mapped[name])
+        return tuple(mapped.values())
 
     def _check_duplicates(self, rows):
         """ID numbers registered before the import: updated or reported, as the job says."""
@@ -1603,7 +1610,7 @@ class _Importer:
                 new.update(protect_notes(values["notes"]))
             if row.ethnicity_given and "ethnicity" in values:
                 new["ethnicity"] = values["ethnicity"]
-            phone = dict(zip(_PHONE_COLUMNS, _PHONE_OF_RECORD(row.record), strict=True))
+            phone = dict(zip(PHONE_COLUMNS, _PHONE_OF_RECORD(row.record), strict=True))
             if phone["phone_hash"]:
                 new.update(phone)
             changes = {name: {"from": _plain(old[name]), "to": _plain(new[name])} for name in UPDATABLE
@@ -1693,16 +1700,16 @@ def _column_index(letter):
     return index - 1
 
 
-def _resident_defaults():
+def _mapped_defaults():
+    """What MAPPED_COLUMNS hold where a row (or the mapping) leaves their field out: the model's defaults."""
     defaults = {}
-    for name in [*RECORD_COLUMNS, *MAPPED_COLUMNS]:
+    for name in MAPPED_COLUMNS:
         field = Resident._meta.get_field(name)
         defaults[name] = field.get_default() if field.has_default() or not field.null else None
-    defaults["ethnicity"] = "汉族"
     return defaults
 
 
-_RESIDENT_DEFAULTS = _resident_defaults()
+_MAPPED_DEFAULTS = _mapped_defaults()
 
 
 class _RejectedWriter:
