@@ -37,6 +37,9 @@ CHOICE_FIELDS = {
     "sex": Sex, "relation": Relation, "residence_status": ResidenceStatus, "political_status": PoliticalStatus,
     "education": Education, "employment": Employment, "marital_status": MaritalStatus,
 }
+_CHOICES_BUT_SEX = tuple(field for field in CHOICE_FIELDS if field != "sex")  # sex: with the ID number (_validate_identity)
+_DATE_FIELDS = ("moved_in_on", "floating_registered_on", "floating_expires_on")
+_PAST_DATE_FIELDS = frozenset(("moved_in_on", "floating_registered_on"))
 # Rosters write the same thing many ways.
 CHOICE_ALIASES = {
     "sex": {"男性": "M", "女性": "F", "1": "M", "2": "F"},
@@ -113,25 +116,28 @@ def validate_person(raw, *, require_id=True, today=None):
         values["ethnicity"] = ethnicity if ethnicity in _ETHNIC_SET else f"{ethnicity}族"
     else:
         errors["ethnicity"] = gettext("“%(value)s”不是56个民族之一") % {"value": ethnicity}
-    for field in CHOICE_FIELDS:
-        if field == "sex" or raw.get(field) in (None, ""):
+    for field in _CHOICES_BUT_SEX:
+        text = raw.get(field)
+        if text is None or text == "":
             continue
-        value = choice_value(field, raw.get(field))
+        value = choice_value(field, text)
         if value is None:
             options = pgettext("list separator", "、").join(gettext(label) for _, label in CHOICE_FIELDS[field].choices)
             errors[field] = gettext("“%(value)s”无法识别，可选：%(options)s") % {
-                "value": normalize_text(raw.get(field)), "options": options}
+                "value": normalize_text(text), "options": options}
         else:
             values[field] = value
-    for field in ("moved_in_on", "floating_registered_on", "floating_expires_on"):
-        if raw.get(field) not in (None, ""):
-            try:
-                values[field] = parse_date(raw[field])
-            except ValueError as error:
-                errors[field] = str(error)
-    # What happened cannot be after today (a registration's expiry is ahead, and is left out).
-    for field in ("moved_in_on", "floating_registered_on"):
-        if field in values and values[field] > (today or date.today()):
+    for field in _DATE_FIELDS:
+        text = raw.get(field)
+        if text is None or text == "":
+            continue
+        try:
+            values[field] = parse_date(text)
+        except ValueError as error:
+            errors[field] = str(error)
+            continue
+        # What happened cannot be after today (a registration's expiry is ahead, and is left out).
+        if field in _PAST_DATE_FIELDS and values[field] > (today or date.today()):
             errors[field] = gettext("不能晚于今天")
             del values[field]
     if raw.get("notes"):
