@@ -676,8 +676,8 @@ class _Draft:
 
 
 def _pack_batch(rows):
-    """A batch of the reading process as plain tuples, for the pipe: pickle writes and reads those in C,
-    where a row or a household with state methods costs a Python call each. A household is sent once, with
+    """A batch of the reading process as plain tuples and strings, for the pipe: marshal writes and reads those
+    in C (reading._dumps), where a row or a household with state methods costs a Python call each. A household is sent once, with
     the rows that share it pointing at it; a row of text cells travels as one string (unpacked for the
     rows rejected, and for those left to the writer to check). What only the writer sets (existing, and a
     household's resolution) is not sent, nor a row's raw fields (its cells say them)."""
@@ -1293,7 +1293,8 @@ class _Importer:
                            + "、".join(label for _, label in Housing.choices)))
         if len(number) > 32:
             errors.append(("household_number", "户号不能超过32个字符"))
-        draft = _Draft(number, address, household_type or HouseholdType.RESIDENT, housing or Housing.OWNED, row.number)
+        draft = _Draft(number, address, household_type or HouseholdType.RESIDENT.value, housing or Housing.OWNED.value,
+                       row.number)
         draft.errors = errors
         self.current = row.draft = draft
         if number:

@@ -20,7 +20,9 @@ reads in its own process.
 
 from __future__ import annotations
 
+import marshal
 import multiprocessing
+import pickle
 import traceback
 
 from django.conf import settings
@@ -50,7 +52,7 @@ def read_in_child(importer):
     try:
         while True:
             waiting.value = not receiver.poll()
-            kind, payload = receiver.recv()
+            kind, payload = _loads(receiver.recv_bytes())
             waiting.value = 0
             if kind == "batch":
                 yield importer.unpack_batch(payload)
@@ -71,12 +73,30 @@ def read_in_child(importer):
 def _read(importer, sender, waiting):
     try:
         for batch in importer.read_batches(writer_waiting=lambda: waiting.value):
-            sender.send(("batch", importer.pack_batch(batch)))
-        sender.send(("done", importer.reading_outcome()))
+            sender.send_bytes(_dumps(("batch", importer.pack_batch(batch))))
+        sender.send_bytes(_dumps(("done", importer.reading_outcome())))
     except BaseException as error:  # everything goes back to the parent, which decides
-        sender.send(("error", _describe(error)))
+        sender.send_bytes(_dumps(("error", _describe(error))))
     finally:
         sender.close()
+
+
+_MARSHALLED, _PICKLED = b"m", b"p"
+
+
+def _dumps(message):
+    """A message for the pipe. marshal writes and reads exact tuples, lists, strings and numbers (a batch of rows
+    going into an empty registry) about a third faster than pickle, which takes the rest (a row's checked values,
+    dates among them, where it may update a resident). Both ends are this process's code, forked."""
+    try:
+        return _MARSHALLED + marshal.dumps(message)
+    except ValueError:  # an object of another type somewhere in it
+        return _PICKLED + pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _loads(data):
+    body = memoryview(data)[1:]
+    return marshal.loads(body) if data[:1] == _MARSHALLED else pickle.loads(body)
 
 
 def _describe(error):

@@ -19,7 +19,7 @@ from shequ.accounts.models import Role
 from shequ.audit.models import AuditEvent
 from shequ.core.errors import ApplicationError
 from shequ.core.identity import make_id_number
-from shequ.registry import imports
+from shequ.registry import imports, reading
 from shequ.registry.models import ImportStatus, NameGram, Resident
 from shequ.registry.protection import id_number_hash, reveal_id_number, reveal_phone
 from shequ.registry.roster import Roster
@@ -283,3 +283,12 @@ def test_cancel_stops_the_second_process_and_rolls_back(world, head, settings, m
     job = imports.run_import(job, actor=head, on_progress=cancel)
     assert job.status == ImportStatus.CANCELLED and Resident.objects.count() == 0
     assert not multiprocessing.active_children()  # the reading process was stopped, not left waiting
+
+
+def test_the_pipe_carries_plain_batches_by_marshal_and_the_rest_by_pickle():
+    plain = ("batch", ([("001", ("和平家园", "3", "2", "501"), "resident", "owned", 4, [])],
+                       [(4, "张三\x1f户主", True, None, [], 0, None, 7, "ab12", ("张三", None, "head"), False)]))
+    with_dates = ("batch", ([], [(5, "", True, {"birth_date": date(1980, 1, 2)}, [], 0, None, None, "", None, True)]))
+    assert reading._dumps(plain)[:1] == b"m" and reading._dumps(with_dates)[:1] == b"p"
+    assert reading._loads(reading._dumps(plain)) == plain
+    assert reading._loads(reading._dumps(with_dates)) == with_dates
