@@ -167,7 +167,7 @@ def _check_region(region_code: str) -> None:
 
 def _parse_birth_date(yyyymmdd: str, today: date) -> date:
     try:
-        birth = date.fromisoformat(yyyymmdd)  # the basic ISO form, eight digits (checked before): a third of date(int, …)
+        birth = date.fromisoformat(yyyymmdd)  # eight digits (checked before), ISO basic form: a third of date(int(…), …)
     except ValueError:
         raise IdNumberError(gettext("身份证号出生日期无效")) from None
     if birth.year < _EARLIEST_BIRTH_YEAR or birth > today:

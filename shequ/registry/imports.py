@@ -677,10 +677,10 @@ class _Draft:
 
 def _pack_batch(rows):
     """A batch of the reading process as plain tuples and strings, for the pipe: marshal writes and reads those
-    in C (reading._dumps), where a row or a household with state methods costs a Python call each. A household is sent once, with
-    the rows that share it pointing at it; a row of text cells travels as one string (unpacked for the
-    rows rejected, and for those left to the writer to check). What only the writer sets (existing, and a
-    household's resolution) is not sent, nor a row's raw fields (its cells say them)."""
+    in C (reading._dumps), where a row or a household with state methods costs a Python call each. A household
+    is sent once, with the rows that share it pointing at it; a row of text cells travels as one string
+    (unpacked for the rows rejected, and for those left to the writer to check). What only the writer sets
+    (existing, and a household's resolution) is not sent, nor a row's raw fields (its cells say them)."""
     drafts, draft_at, packed = [], {}, []
     for row in rows:
         draft = row.draft
