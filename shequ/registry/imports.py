@@ -1172,8 +1172,9 @@ class _Importer:
 
     def read_batches(self, writer_waiting=None):
         """The reading half of the import; it touches no database, so another process may run it. There,
-        writer_waiting() says whether the writing process is idle, waiting for this batch: the rows not
-        checked and protected yet are then left to the writer, so that neither process waits for the other."""
+        writer_waiting() says whether the writing process wants this batch now (it is waiting for it, or has only
+        the batch before left to write): the rows not checked and protected yet are then left to the writer, so
+        that neither process waits for the other."""
         batch = []
         for number, cells in self.roster.data_rows(self.job.header_row, self.fill_columns):
             row = self._read(number, cells)

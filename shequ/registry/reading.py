@@ -3,15 +3,17 @@
 An import does two kinds of work: reading the file, validating every row and encrypting its ID number
 and phone (pure computation, no database), then writing (the database). On one core they add up; here a
 forked child runs the importer's `read_batches()` and sends each finished batch through a pipe, while
-the parent writes the batch before. The pipe holds little, so the child stays at most about one batch
-ahead, and the parent's memory never holds the file. The child never touches the database: it was
+the parent writes the batch before. The pipe holds about one batch, so the child stays at most about two
+batches ahead, and the parent's memory never holds the file. The child never touches the database: it was
 forked while the parent's transaction was open, and only the parent may use that connection.
 
 Which half has more to do depends on the file and the size of the tables, so the checking is shared out
 as the import goes: the child reads each row only as far as its household (which decides the batches),
-and while the parent sits waiting for a batch, the child leaves the rows it has not validated and
-protected yet to the parent (their cells, or their plain values, cross the pipe, between two processes of
-the import). The file's own duplicate ID numbers are found by the parent, which sees every row in order.
+and when the parent starts writing a batch before the next one has begun to arrive (or waits for it), the
+child sends that next one at once, leaving the rows it has not validated and protected yet to the parent
+(their cells, or their plain values, cross the pipe, between two processes of the import). Asked only once
+the parent had nothing left to do, it kept the parent waiting a tenth of the batches' time, for the child
+to pack and send. The file's own duplicate ID numbers are found by the parent, which sees every row in order.
 
 Forking keeps the exact settings, keys and loaded code of the parent (a spawned process would start
 Django afresh, without the test or deployment overrides). Where fork is unavailable the import simply
@@ -20,6 +22,7 @@ reads in its own process.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import multiprocessing
 import pickle
@@ -30,6 +33,9 @@ from django.conf import settings
 from shequ.core.errors import ApplicationError
 
 DEFAULT_PARALLEL_MIN_ROWS = 20_000
+# A batch of 2,000 checked and protected rows is about 0.9 MB; any process may ask for a 1 MB pipe
+# (/proc/sys/fs/pipe-max-size).
+PIPE_BYTES = 1 << 20
 
 
 def parallel_min_rows():
@@ -43,7 +49,14 @@ def read_in_child(importer):
     """Yields the importer's batches as a forked child reads them; raises the child's error as its own."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    # Set while this process waits for the child's next batch: the child then leaves part of its work to it.
+    # Room for a whole batch (Linux gives a pipe 64 KB): the child can hand one over while this process is still
+    # writing the one before, and read on.
+    with contextlib.suppress(ImportError, AttributeError, OSError):  # not Linux, or past its limit: the default
+        import fcntl
+
+        fcntl.fcntl(sender.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    # Set when this process wants the child's next batch now, as far as it is prepared (the child then leaves
+    # the rest of it to this process); the child clears it once it has sent the batch.
     waiting = context.Value("b", 0, lock=False)
     child = context.Process(target=_read, args=(importer, sender, waiting), daemon=True,
                             name="shequ-import-reader")
@@ -51,11 +64,16 @@ def read_in_child(importer):
     sender.close()
     try:
         while True:
-            waiting.value = not receiver.poll()
+            if not receiver.poll():
+                waiting.value = 1
             kind, payload = _loads(receiver.recv_bytes())
-            waiting.value = 0
             if kind == "batch":
-                yield importer.unpack_batch(payload)
+                batch = importer.unpack_batch(payload)
+                # The next batch has not begun to arrive as this one is about to be written: asked for now, it
+                # comes while this process writes, instead of after it, when it would have nothing to do.
+                if not receiver.poll():
+                    waiting.value = 1
+                yield batch
             elif kind == "done":
                 importer.absorb_reading_outcome(payload)
                 return
@@ -74,6 +92,7 @@ def _read(importer, sender, waiting):
     try:
         for batch in importer.read_batches(writer_waiting=lambda: waiting.value):
             sender.send_bytes(_dumps(("batch", importer.pack_batch(batch))))
+            waiting.value = 0
         sender.send_bytes(_dumps(("done", importer.reading_outcome())))
     except BaseException as error:  # everything goes back to the parent, which decides
         sender.send_bytes(_dumps(("error", _describe(error))))
