@@ -56,7 +56,8 @@ def read_in_child(importer):
 
         fcntl.fcntl(sender.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     # Set when this process wants the child's next batch now, as far as it is prepared (the child then leaves
-    # the rest of it to this process); the child clears it once it has sent the batch.
+    # the rest of it to this process); the child clears it once it has sent the batch. Should the child clear a
+    # request for the batch after (set while it sent), this process makes it again when it finds nothing to read.
     waiting = context.Value("b", 0, lock=False)
     child = context.Process(target=_read, args=(importer, sender, waiting), daemon=True,
                             name="shequ-import-reader")
