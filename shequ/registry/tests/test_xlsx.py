@@ -23,7 +23,7 @@ from shequ.registry import imports, reading
 from shequ.registry.models import ImportStatus, NameGram, Resident
 from shequ.registry.protection import id_number_hash, reveal_id_number, reveal_phone
 from shequ.registry.roster import Roster
-from shequ.registry.xlsx import XlsxSheet
+from shequ.registry.xlsx import XlsxError, XlsxSheet
 
 from .test_import import _big_roster, rejected_rows, roster, upload, xlsx
 
@@ -138,6 +138,43 @@ def test_merged_ranges_cut_between_the_chunks_read_are_found_whole(monkeypatch, 
         monkeypatch.setattr("shequ.registry.xlsx._CHUNK", size)
         assert sorted(XlsxSheet(data).merged_ranges()) == expected
     assert stream_rows(data) == calamine_rows(data)
+
+
+def test_shared_strings_read_between_two_chunks_of_the_sheet_leave_the_sheet_whole(monkeypatch):
+    """The shared strings are inflated from the same archive when the first row needs them, halfway through the
+    sheet's compressed bytes: the sheet must go on from where it was, not from where the strings ended."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})  # Excel's way: text as shared strings
+    sheet = workbook.add_worksheet()
+    for row in range(400):
+        sheet.write_row(row, 0, [f"居民{row}", f"{row % 7}号楼", "户主" if row % 3 else "子女"])
+    workbook.close()
+    data = buffer.getvalue()
+    monkeypatch.setattr("shequ.registry.xlsx._CHUNK", 97)
+    assert stream_rows(data) == calamine_rows(data) and len(stream_rows(data)) == 400
+
+
+def _with_sheet_crc(data, crc):
+    """The workbook with the CRC its zip directory states for the sheet changed to `crc`."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    info = archive.getinfo("xl/worksheets/sheet1.xml")
+    entry = data.index(b"PK\x01\x02")  # the central directory's first entry
+    while not data[entry + 46:].startswith(info.filename.encode()):
+        entry = data.index(b"PK\x01\x02", entry + 4)
+    return data[:entry + 16] + crc.to_bytes(4, "little") + data[entry + 20:]
+
+
+def test_a_sheet_that_does_not_inflate_to_what_its_zip_states_is_refused_with_a_clear_message():
+    data = xlsx([["户号", "姓名", "与户主关系"], ["001", "甲", "户主"]])
+    good = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml").CRC
+    assert stream_rows(_with_sheet_crc(data, good)) == stream_rows(data)
+    with pytest.raises(XlsxError, match="文件已损坏"):
+        stream_rows(_with_sheet_crc(data, good ^ 1))
+    compressed_at = data.index(b"xl/worksheets/sheet1.xml") + len("xl/worksheets/sheet1.xml")
+    garbled = data[:compressed_at + 10] + bytes(b ^ 0xFF for b in data[compressed_at + 10:compressed_at + 40]) \
+        + data[compressed_at + 40:]
+    with pytest.raises(XlsxError, match="文件已损坏"):
+        stream_rows(garbled)
 
 
 def test_a_broken_xlsx_gets_a_clear_message():
