@@ -842,6 +842,23 @@ class _PlaceError(Exception):
         self.message = message
 
 
+_NUMBERED_HOUSEHOLD_COLUMNS = ("id", "number", "status", "grid_id", "resident_group_id", "building_id")
+
+
+def _households_numbered(community_id, numbers):
+    """The community's households with these 户号, by number. Asked once a batch, in SQL: through the ORM the
+    question took 1.3 ms of a batch where its answer is empty (a roster's new households), 0.4 ms in SQL."""
+    if not numbers:
+        return {}
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(numbers))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(map(quote, _NUMBERED_HOUSEHOLD_COLUMNS))} "  # noqa: S608
+                       f"FROM {quote(Household._meta.db_table)} WHERE community_id = %s AND number IN ({marks})",
+                       [community_id, *numbers])
+        return {row[1]: dict(zip(_NUMBERED_HOUSEHOLD_COLUMNS, row, strict=True)) for row in cursor.fetchall()}
+
+
 class _Ids:
     """Primary keys handed out before the rows are inserted, so inserts need not return them."""
 
@@ -1424,12 +1441,7 @@ class _Importer:
                 pending.append(draft)
         if not pending:
             return
-        numbers = {d.number for d in pending if d.number}
-        by_number = {}
-        if numbers:
-            for h in Household.objects.filter(community=self.community, number__in=numbers).values(
-                    "id", "number", "status", "grid_id", "resident_group_id", "building_id"):
-                by_number[h["number"]] = h
+        by_number = _households_numbered(self.community.id, {d.number for d in pending if d.number})
         addressed = []
         for draft in pending:
             if draft.number and draft.number in by_number:
