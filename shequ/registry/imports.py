@@ -1079,6 +1079,7 @@ UPDATABLE = ["name", "name_pinyin", "name_initials", "ethnicity", "relation", "r
              "floating_registered_on", "floating_expires_on", "notes", "notes_enc", "phone_enc", "phone_hash",
              "phone_tail4_hash", "phone_masked"]
 _DATE_FIELDS = ("birth_date", "moved_in_on", "floating_registered_on", "floating_expires_on")
+_ADDRESS_PARTS = ("estate", "building", "entrance", "room")
 GRAM_COLUMNS = ["gram", "community_id", "resident_id"]
 _RELATION_AT = RECORD_COLUMNS.index("relation")
 _NAME_AT = RECORD_COLUMNS.index("name")
@@ -1106,6 +1107,7 @@ class _Importer:
         self.columns = [(_column_index(letter), field) for letter, field in mapping.items()]
         self.letter_of = {field: letter for letter, field in mapping.items()}
         self.mapped = set(mapping.values())
+        self.address_in_parts = not self.mapped.isdisjoint(_ADDRESS_PARTS)  # 小区, 楼号, 单元, 门牌号 columns
         self.fill_columns = [_column_index(letter) for letter, field in mapping.items() if field in HOUSEHOLD_FIELDS]
         self.id_column = _column_index(self.letter_of["id_number"]) if "id_number" in self.letter_of else None
         self.places = _Places(self.community, actor, commit=commit)
@@ -1326,7 +1328,9 @@ class _Importer:
             parsed = parse_address(text)
             if parsed is None and record_errors:
                 errors.append(("address", f"住址“{text}”无法识别，请写成“和平家园3号楼2单元501室”或“3-2-501”的形式"))
-        parts = {k: normalize_text(raw.get(k, "")) for k in ("estate", "building", "entrance", "room")}
+        if not self.address_in_parts:  # the whole address in one column, as rosters mostly keep it
+            return parsed
+        parts = {k: normalize_text(raw.get(k, "")) for k in _ADDRESS_PARTS}
         if not parsed and not any(parts.values()):
             return None
         base = parsed or Address("", "", "", "")

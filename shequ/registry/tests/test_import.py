@@ -281,6 +281,22 @@ def test_households_without_number_follow_head_rows_and_addresses(world, head):
     assert wang == {"王一": "head", "王二": "relative"}
 
 
+def test_an_address_kept_in_separate_columns_places_the_households(world, head):
+    data = xlsx([
+        ["姓名", "与户主关系", "身份证号", "小区", "楼号", "单元", "门牌号"],
+        ["张一", "户主", new_id(), "甲社区小区", "1号楼", "1单元", "101室"],
+        ["张二", "妻子", new_id(male=False), "", "", "", ""],
+        ["李一", "户主", new_id(), "甲社区小区", "1", "1", "102"],
+        ["王一", "户主", new_id(), "", "", "", ""],  # no address at all: a problem row
+    ])
+    job = commit(head, upload(head, world.a, data))
+    assert job.status == ImportStatus.DONE and job.applied_rows == 3 and job.rejected_rows == 1
+    households = {h.room: h for h in Household.objects.all()}
+    assert {room: h.member_count for room, h in households.items()} == {"101": 2, "102": 1}
+    assert {h.building_id for h in households.values()} == {world.a.building.id}
+    assert "缺少住址" in rejected_rows(job)[1][-1]
+
+
 def test_imported_names_are_cut_into_the_pieces_search_uses(world, head):
     # On SQLite the database cuts the names (pinyin.SQLITE_NAME_GRAMS); it must cut them as name_grams() does.
     names = ["王", "王王", "欧阳娜娜", "阿依古丽·买买提", "张建国", "司马相如", "李李李", "欧阳" + "娜丽" * 24]
