@@ -55,7 +55,8 @@ def normalize_text(value: object) -> str:
     if value is None:
         return ""
     text = value if value.__class__ is str else str(value)
-    if _NEEDS_NORMALIZING.search(text) is not None:
+    # Plain digits and letters (an ID number, a phone, a 户号) need no scan: telling so costs a fifth of one.
+    if not (text.isascii() and text.isalnum()) and _NEEDS_NORMALIZING.search(text) is not None:
         # str.split() without arguments splits on exactly the characters str.isspace() accepts.
         text = "".join(text.translate(_NORMALIZE_TABLE).split())
     if text.endswith("x"):

@@ -88,6 +88,7 @@ from .roster import (
     field_value,
     parse_address,
     place_number,
+    without_suffix,
 )
 from .selectors import import_job_get  # noqa: F401  (pages and API fetch jobs through imports)
 from .services import household_address, household_numbers
@@ -1080,6 +1081,7 @@ UPDATABLE = ["name", "name_pinyin", "name_initials", "ethnicity", "relation", "r
              "phone_tail4_hash", "phone_masked"]
 _DATE_FIELDS = ("birth_date", "moved_in_on", "floating_registered_on", "floating_expires_on")
 _ADDRESS_PARTS = ("estate", "building", "entrance", "room")
+_NO_ADDRESS = Address("", "", "", "")
 GRAM_COLUMNS = ["gram", "community_id", "resident_id"]
 _RELATION_AT = RECORD_COLUMNS.index("relation")
 _NAME_AT = RECORD_COLUMNS.index("name")
@@ -1330,15 +1332,15 @@ class _Importer:
                 errors.append(("address", f"住址“{text}”无法识别，请写成“和平家园3号楼2单元501室”或“3-2-501”的形式"))
         if not self.address_in_parts:  # the whole address in one column, as rosters mostly keep it
             return parsed
-        parts = {k: normalize_text(raw.get(k, "")) for k in _ADDRESS_PARTS}
-        if not parsed and not any(parts.values()):
+        estate, building, entrance, room = [normalize_text(raw.get(k, "")) for k in _ADDRESS_PARTS]
+        if not parsed and not (estate or building or entrance or room):
             return None
-        base = parsed or Address("", "", "", "")
+        base = parsed or _NO_ADDRESS
         return Address(
-            estate=parts["estate"] or base.estate,
-            building=place_number(parts["building"], BUILDING_SUFFIXES) or base.building,
-            entrance=place_number(parts["entrance"], ENTRANCE_SUFFIXES) or base.entrance,
-            room=place_number(parts["room"], ROOM_SUFFIXES)[:20] or base.room,
+            estate=estate or base.estate,
+            building=without_suffix(building, BUILDING_SUFFIXES) or base.building,
+            entrance=without_suffix(entrance, ENTRANCE_SUFFIXES) or base.entrance,
+            room=without_suffix(room, ROOM_SUFFIXES)[:20] or base.room,
         )
 
     # -- per batch ------------------------------------------------------------------------

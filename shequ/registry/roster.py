@@ -197,7 +197,11 @@ def parse_address(text):
 
 def place_number(text, suffixes):
     """'3号楼' → '3', '2单元' → '2': the number a building or entrance is known by."""
-    text = normalize_text(text)
+    return without_suffix(normalize_text(text), suffixes)
+
+
+def without_suffix(text, suffixes):
+    """place_number of text already normalised."""
     for suffix in suffixes:
         if text.endswith(suffix) and len(text) > len(suffix):
             return text[: -len(suffix)]

@@ -28,6 +28,12 @@ def test_normalize_text_converts_full_width_and_removes_all_whitespace():
     assert normalize_text("　１１０１ ０５\t１９４９\n") == "110105" + "1949"
 
 
+def test_normalize_text_leaves_plain_digits_and_letters_but_not_ascii_whitespace_among_them():
+    assert normalize_text("13800001234") == "13800001234" and normalize_text("H0000001") == "H0000001"
+    assert normalize_text("138 0000\t1234\x1c") == "13800001234"  # str.isspace() characters, \x1c among them
+    assert normalize_text("1101051949123100ｘ") == "1101051949123100X"
+
+
 def test_normalize_text_uppercases_trailing_x_only():
     assert normalize_text("11010519491231002x") == VALID_FEMALE
     assert normalize_text("ｘ1x") == "x1X"
