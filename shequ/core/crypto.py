@@ -17,6 +17,7 @@ import functools
 import hashlib
 import os
 import re
+import threading
 from typing import ClassVar
 
 from cryptography.exceptions import InvalidTag
@@ -36,6 +37,35 @@ _HMAC_BLOCK = 64  # SHA-256's block size; the 32-byte index key is padded to it
 # of an ID number and of a phone once instead of a million times. Longer tails are too many to keep.
 _SHORT_TAIL = 4
 _SHORT_TAIL_CACHE_SIZE = 50_000
+
+# AES-GCM must never use a nonce twice under one key. Each is 96 random bits from the operating system, drawn
+# NONCES_PER_DRAW at a time: one getrandom call instead of one a value (0.65 to 0.15 µs; a large import encrypts
+# two values a row). Each thread draws its own, and a forked process drops what it inherited from its parent,
+# which the parent goes on using (an import's reading process is forked, and encrypts).
+NONCES_PER_DRAW = 4096
+
+
+class _Nonces(threading.local):
+    def __init__(self):
+        self.take = self._drawn().__next__
+
+    @staticmethod
+    def _drawn():
+        while True:
+            block = os.urandom(NONCE_BYTES * NONCES_PER_DRAW)
+            for start in range(0, len(block), NONCE_BYTES):
+                yield block[start:start + NONCE_BYTES]
+
+
+_nonces = _Nonces()
+
+
+def _forget_inherited_nonces():
+    global _nonces
+    _nonces = _Nonces()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_nonces)
 
 # Key ids end up inside tokens, where '.' separates the parts.
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -150,7 +180,7 @@ class FieldCipher:
 
     def encrypt(self, plain: str, *, context: str) -> str:
         associated_data = _require_context(context)
-        nonce = os.urandom(NONCE_BYTES)
+        nonce = _nonces.take()
         aead = self._aead_by_key_id[self.current]
         ciphertext = aead.encrypt(nonce, plain.encode("utf-8"), associated_data)
         return f"{TOKEN_VERSION}.{self.current}.{_b64encode(nonce + ciphertext)}"

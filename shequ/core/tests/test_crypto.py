@@ -1,9 +1,12 @@
 import base64
+import os
+import threading
 from types import SimpleNamespace
 
 import pytest
 
 from shequ.core.crypto import (
+    NONCES_PER_DRAW,
     DecryptionError,
     FieldCipher,
     KeyConfigError,
@@ -99,6 +102,46 @@ def test_token_is_compact_ascii_and_hides_plaintext(cipher):
 
 def test_same_plaintext_encrypts_differently_each_time(cipher):
     assert cipher.encrypt(SECRET, context=ID_CONTEXT) != cipher.encrypt(SECRET, context=ID_CONTEXT)
+
+
+def nonce_of(token: str) -> bytes:
+    payload = token.split(".")[2]
+    return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))[:12]
+
+
+def test_nonces_do_not_repeat_within_a_draw_or_from_one_draw_to_the_next(cipher):
+    nonces = [nonce_of(cipher.encrypt(SECRET, context=ID_CONTEXT)) for _ in range(NONCES_PER_DRAW + 100)]
+    assert len(set(nonces)) == len(nonces) and {len(nonce) for nonce in nonces} == {12}
+
+
+def test_a_forked_process_does_not_use_the_nonces_its_parent_drew(cipher):
+    cipher.encrypt(SECRET, context=ID_CONTEXT)  # the parent has drawn a block and goes on taking from it
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its nonce through the pipe, and out without pytest's teardown
+        os.write(writing, nonce_of(cipher.encrypt(SECRET, context=ID_CONTEXT)))
+        os._exit(0)
+    os.close(writing)
+    parents = nonce_of(cipher.encrypt(SECRET, context=ID_CONTEXT))
+    os.waitpid(child, 0)
+    childs = os.read(reading, 12)
+    os.close(reading)
+    assert len(childs) == 12 and childs != parents
+
+
+def test_threads_draw_their_own_nonces(cipher):
+    drawn, start = [[], []], threading.Barrier(2)
+
+    def encrypt_many(into):
+        start.wait()
+        into.extend(nonce_of(cipher.encrypt(SECRET, context=ID_CONTEXT)) for _ in range(2000))
+
+    threads = [threading.Thread(target=encrypt_many, args=(into,)) for into in drawn]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(drawn[0]) | set(drawn[1])) == 4000
 
 
 def test_tampered_token_is_rejected(cipher):
