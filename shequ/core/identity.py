@@ -7,7 +7,6 @@ Chinese message ids, translated into the active language once Django is set up.
 
 from __future__ import annotations
 
-import operator
 import re
 from datetime import date
 from typing import NamedTuple
@@ -93,10 +92,11 @@ class IdInfo(NamedTuple):
     converted_from_15: bool
 
 
-_CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"  # indexed by (weighted sum mod 11), ISO 7064 MOD 11-2
-# The weighted sum is taken over the digits' ASCII codes, then this is taken off (ord("0") times each weight).
-_CHECK_CODE_OFFSET = ord("0") * sum(_CHECK_WEIGHTS)
+# The weights of ISO 7064 MOD 11-2 (7, 9, 10, 5, 8, ... 2) are 2 to the power 17, 16, ... 1, mod 11. As 13 ≡ 2
+# (mod 11), the 17 digits read as a number in base 13 are, mod 11, half the weighted sum: int() in C sums them,
+# five times quicker than 17 multiplications in Python (a million-row import checks a million).
+_CHECK_BASE = 13
 
 # Province-level codes; 91 covers numbers issued to residents abroad under the
 # legacy scheme, which still appear in old household registers.
@@ -118,14 +118,14 @@ _CLEAN_ID_18 = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only, nothing around it: 
 
 
 def compute_check_char(first_17: str) -> str:
-    if len(first_17) != len(_CHECK_WEIGHTS) or not first_17.isdigit():
+    if len(first_17) != 17 or not (first_17.isascii() and first_17.isdigit()):
         raise ValueError("compute_check_char needs the first 17 characters")
     return _check_char(first_17)
 
 
 def _check_char(first_17: str) -> str:
-    total = sum(map(operator.mul, first_17.encode("ascii"), _CHECK_WEIGHTS)) - _CHECK_CODE_OFFSET
-    return _CHECK_CHARS[total % 11]
+    """The check character of 17 ASCII digits (the callers have made sure of them)."""
+    return _CHECK_CHARS[2 * int(first_17, _CHECK_BASE) % 11]
 
 
 def _text_from_raw(raw: str | int | float) -> str:
@@ -247,9 +247,10 @@ class PhoneError(ValueError):
     """Invalid phone number; str(error) is a message for the user, in the active language."""
 
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# Matched whole (fullmatch), in ASCII digits: \d would take other scripts' digits too.
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 # Optional area code (010, 0571 ...; never 00) followed by a 7-8 digit local number.
-_LANDLINE = re.compile(r"^(0[1-9]\d{1,2})?[1-9]\d{6,7}$")
+_LANDLINE = re.compile(r"(0[1-9][0-9]{1,2})?[1-9][0-9]{6,7}")
 _SEPARATORS = re.compile(r"[-‐‑–—()]")
 _COUNTRY_PREFIXES = ("+86", "0086", "86")
 
@@ -264,14 +265,16 @@ def _phone_digits(raw: object) -> str:
 def _strip_country_code(digits: str) -> str:
     for prefix in _COUNTRY_PREFIXES:
         rest = digits[len(prefix) :]
-        if digits.startswith(prefix) and _MOBILE.match(rest):
+        if digits.startswith(prefix) and _MOBILE.fullmatch(rest):
             return rest
     return digits
 
 
 def _mobile_digits(raw: object) -> str | None:
+    if raw.__class__ is str and _MOBILE.fullmatch(raw):
+        return raw  # already clean: what the usual roster cell and form field hold
     digits = _strip_country_code(_phone_digits(raw))
-    return digits if _MOBILE.match(digits) else None
+    return digits if _MOBILE.fullmatch(digits) else None
 
 
 def validate_mobile(raw: object) -> str:
@@ -288,7 +291,7 @@ def normalize_phone(raw: object) -> str:
     if mobile is not None:
         return mobile  # a landline is no error: its message is not built
     digits = _phone_digits(raw)
-    if not _LANDLINE.match(digits):
+    if not _LANDLINE.fullmatch(digits):
         raise PhoneError(gettext("电话号码格式不正确"))
     return digits
 
@@ -298,7 +301,7 @@ def mask_phone(phone: str) -> str:
     # A stored mobile is already 11 plain digits; only other input needs cleaning first.
     plain = phone.__class__ is str and len(phone) == 11 and phone.isascii() and phone.isdigit()
     digits = phone if plain else _strip_country_code(_phone_digits(phone))
-    if _MOBILE.match(digits):
+    if _MOBILE.fullmatch(digits):
         return digits[:3] + "****" + digits[-4:]
     if len(digits) <= 4:
         return "*" * len(digits)

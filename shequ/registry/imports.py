@@ -1388,9 +1388,10 @@ class _Importer:
     def _record(self, values, protected, phone):
         """The stored columns a roster row gives, RECORD_COLUMNS then the mapped ones of MAPPED_COLUMNS, from the
         row's checked values and its protected ID number and phone (tuples in their columns' order). relation is
-        "" where the file does not say, for the writer to decide (the first of a new household is its head)."""
+        "" where the file does not say, for the writer to decide (the first of a new household is its head). The
+        birth date is written as SQLite stores it and as COPY reads it."""
         name, pinyin, initials, sex, birth_date, ethnicity = _PERSON_OF_VALUES(values)
-        record = (name, pinyin[:120], initials[:50], sex, self.adapt_date(birth_date), ethnicity, *protected, *phone,
+        record = (name, pinyin[:120], initials[:50], sex, birth_date.isoformat(), ethnicity, *protected, *phone,
                   values.get("relation", ""))
         return record + self._mapped_record(values) if self.mapped_columns else record
 

@@ -11,10 +11,20 @@ SURNAME_READINGS = {"曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "�
                     "覃": "qin", "缪": "miao", "翟": "zhai", "召": "shao", "员": "yun", "柏": "bai"}
 
 
-@lru_cache(maxsize=65536)
+# Each character's reading, looked up by pypinyin once: a dict, not an lru_cache, whose call costs as much as the
+# rest of a name's conversion.
+_CHAR_READINGS = {"·": ""}
+_MAX_CHAR_READINGS = 65536
+
+
 def _char_pinyin(char):
-    syllables = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
-    return syllables[0] if syllables else ""
+    reading = _CHAR_READINGS.get(char)
+    if reading is None:
+        syllables = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
+        reading = syllables[0] if syllables else ""
+        if len(_CHAR_READINGS) < _MAX_CHAR_READINGS:
+            _CHAR_READINGS[char] = reading
+    return reading
 
 
 @lru_cache(maxsize=1 << 17)  # a roster repeats names (and given names) a great deal
@@ -29,9 +39,14 @@ def to_pinyin(name):
             syllables.append(reading)
             rest = name[len(surname):]
             break
-    syllables += [_char_pinyin(char) for char in rest if char != "·"]
-    syllables = [s for s in syllables if s]
-    return "".join(syllables), "".join(s[0] for s in syllables)
+    known = _CHAR_READINGS.get
+    for char in rest:
+        reading = known(char)
+        if reading is None:
+            reading = _char_pinyin(char)
+        if reading:
+            syllables.append(reading)
+    return "".join(syllables), "".join([s[0] for s in syllables])
 
 
 def name_grams(name):

@@ -8,6 +8,7 @@ from shequ.core.identity import (
     IdNumberPrecisionLost,
     PhoneError,
     age_on,
+    compute_check_char,
     make_id_number,
     mask_id_number,
     mask_phone,
@@ -92,6 +93,29 @@ def test_parse_converts_legacy_15_digit_number():
 def test_parse_accepts_leap_day():
     number = make_id_number("110105", date(2000, 2, 29), 0, male=True)
     assert parse_id_number(number, today=TODAY).birth_date == date(2000, 2, 29)
+
+
+# -- check character -----------------------------------------------------------
+
+
+def test_check_char_is_gb_11643_weighted_sum_for_many_numbers():
+    """The check character as GB 11643 defines it (weights 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2;
+    the sum mod 11 indexes 1 0 X 9 8 7 6 5 4 3 2), against the base-13 shortcut identity.py takes."""
+    import random
+
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    numbers = ["00000000000000000", "99999999999999999", "11010519491231002", "34052419800101001"]
+    randoms = random.Random(11643)
+    numbers += ["".join(randoms.choice("0123456789") for _ in range(17)) for _ in range(5000)]
+    for first_17 in numbers:
+        expected = "10X98765432"[sum(int(d) * w for d, w in zip(first_17, weights, strict=True)) % 11]
+        assert compute_check_char(first_17) == expected, first_17
+
+
+@pytest.mark.parametrize("first_17", ["1101051949123100", "1101051949123100a", "1101051949123100٢", "11010519491231_02"])
+def test_compute_check_char_takes_17_ascii_digits_only(first_17):
+    with pytest.raises(ValueError):
+        compute_check_char(first_17)
 
 
 # -- parse_id_number: rejections ---------------------------------------------
@@ -262,6 +286,8 @@ def test_mask_phone_mobile_and_landline():
         "0086-13812345678",
         13812345678,
         13812345678.0,
+        "13812345678\n",
+        " 13812345678",
     ],
 )
 def test_validate_mobile_normalises(raw):
@@ -269,7 +295,7 @@ def test_validate_mobile_normalises(raw):
 
 
 @pytest.mark.parametrize(
-    "raw", ["12812345678", "1381234567", "138123456789", "23812345678", "010-12345678", "", None]
+    "raw", ["12812345678", "1381234567", "138123456789", "23812345678", "010-12345678", "", None, "1381234567٨"]
 )
 def test_validate_mobile_rejects(raw):
     with pytest.raises(PhoneError, match="^手机号应为以1开头的11位数字$"):
