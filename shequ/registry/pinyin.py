@@ -1,8 +1,6 @@
 """Full pinyin and initials of a name, one character at a time with a cache: names reuse few
 characters, so a million-row import converts each character once."""
 
-from functools import lru_cache
-
 from pypinyin import Style, lazy_pinyin
 
 # Surnames whose reading differs from the character's most common one.
@@ -27,9 +25,23 @@ def _char_pinyin(char):
     return reading
 
 
-@lru_cache(maxsize=1 << 17)  # a roster repeats names (and given names) a great deal
+# A roster repeats names a great deal: the first ones met are kept (a dict; an lru_cache's bookkeeping cost a
+# million-row import, with a third of its names new, more than it saved).
+_NAME_READINGS = {}
+_MAX_NAME_READINGS = 1 << 17
+
+
 def to_pinyin(name):
     """(full, initials) for a name, e.g. 张建国 → ("zhangjianguo", "zjg"); the middle dot is skipped."""
+    readings = _NAME_READINGS.get(name)
+    if readings is None:
+        readings = _name_pinyin(name)
+        if len(_NAME_READINGS) < _MAX_NAME_READINGS:
+            _NAME_READINGS[name] = readings
+    return readings
+
+
+def _name_pinyin(name):
     syllables = []
     rest = name
     # Surnames are one or two characters; look both up instead of trying every entry.
