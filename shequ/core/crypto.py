@@ -23,6 +23,8 @@ from typing import ClassVar
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from shequ.core.memo import BoundedMemo
+
 TOKEN_VERSION = "v1"
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -112,21 +114,16 @@ def _b64decode(text: str) -> bytes:
 
 
 # A handful of column names, encoded once instead of for every value of a million-row import.
-_CONTEXT_BYTES: dict[str, bytes] = {}
-_MAX_CONTEXTS = 256
+_CONTEXT_BYTES = BoundedMemo(lambda context: context.encode("utf-8"), 256)
 
 
 def _require_context(context: str) -> bytes:
-    encoded = _CONTEXT_BYTES.get(context) if context.__class__ is str else None
-    if encoded is not None:
-        return encoded
+    if context.__class__ is str and context:
+        return _CONTEXT_BYTES[context]
     # An empty context would let ciphertexts move freely between columns.
     if not isinstance(context, str) or not context:
         raise ValueError("context 不能为空，应为字段名，如 'resident.id_number'")
-    encoded = context.encode("utf-8")
-    if len(_CONTEXT_BYTES) < _MAX_CONTEXTS:
-        _CONTEXT_BYTES[context] = encoded
-    return encoded
+    return context.encode("utf-8")
 
 
 @functools.lru_cache(maxsize=256)
@@ -147,7 +144,8 @@ class FieldCipher:
         self._token_prefix = f"{TOKEN_VERSION}.{current}."
         self._index_key = bytes(index_key)
         self._index_state_cache: dict[str, tuple] = {}
-        self._short_tails: dict[tuple[str, str], str] = {}  # (tail, context) → its blind index
+        # (tail, context) → its blind index; four characters have few values, so the limit is not reached.
+        self._short_tails = BoundedMemo(self._tail_blind_index, _SHORT_TAIL_CACHE_SIZE)
 
     @staticmethod
     def _check_keys(keys: dict[str, bytes], current: str, index_key: bytes) -> None:
@@ -260,11 +258,8 @@ class FieldCipher:
         if len(value) < n:
             raise ValueError(f"值不足 {n} 位，无法建立尾号索引")
         tail = value[-n:]
-        if n > _SHORT_TAIL:
-            return self.blind_index(tail, context=_tail_context(context, n))
-        known = self._short_tails.get((tail, context))
-        if known is None:
-            known = self.blind_index(tail, context=_tail_context(context, n))
-            if len(self._short_tails) < _SHORT_TAIL_CACHE_SIZE:  # four characters have few values: not reached
-                self._short_tails[(tail, context)] = known
-        return known
+        return self._short_tails[tail, context] if n <= _SHORT_TAIL else self._tail_blind_index((tail, context))
+
+    def _tail_blind_index(self, tail_and_context: tuple[str, str]) -> str:
+        tail, context = tail_and_context
+        return self.blind_index(tail, context=_tail_context(context, len(tail)))

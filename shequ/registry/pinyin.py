@@ -3,42 +3,26 @@ characters, so a million-row import converts each character once."""
 
 from pypinyin import Style, lazy_pinyin
 
+from shequ.core.memo import BoundedMemo
+
 # Surnames whose reading differs from the character's most common one.
 SURNAME_READINGS = {"曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "区": "ou", "查": "zha", "朴": "piao",
                     "黑": "he", "盖": "ge", "乐": "yue", "尉": "yu", "万俟": "moqi", "长孙": "zhangsun",
                     "覃": "qin", "缪": "miao", "翟": "zhai", "召": "shao", "员": "yun", "柏": "bai"}
 
 
-# Each character's reading, looked up by pypinyin once: a dict, not an lru_cache, whose call costs as much as the
-# rest of a name's conversion.
-_CHAR_READINGS = {"·": ""}
-_MAX_CHAR_READINGS = 65536
-
-
 def _char_pinyin(char):
-    reading = _CHAR_READINGS.get(char)
-    if reading is None:
-        syllables = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
-        reading = syllables[0] if syllables else ""
-        if len(_CHAR_READINGS) < _MAX_CHAR_READINGS:
-            _CHAR_READINGS[char] = reading
-    return reading
+    syllables = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
+    return syllables[0] if syllables else ""
 
 
-# A roster repeats names a great deal: the first ones met are kept (a dict; an lru_cache's bookkeeping cost a
-# million-row import, with a third of its names new, more than it saved).
-_NAME_READINGS = {}
-_MAX_NAME_READINGS = 1 << 17
+# Each character's reading, looked up by pypinyin once ("·" has none).
+_CHAR_READINGS = BoundedMemo(_char_pinyin, 65536, {"·": ""})
 
 
 def to_pinyin(name):
     """(full, initials) for a name, e.g. 张建国 → ("zhangjianguo", "zjg"); the middle dot is skipped."""
-    readings = _NAME_READINGS.get(name)
-    if readings is None:
-        readings = _name_pinyin(name)
-        if len(_NAME_READINGS) < _MAX_NAME_READINGS:
-            _NAME_READINGS[name] = readings
-    return readings
+    return _NAME_READINGS[name]
 
 
 def _name_pinyin(name):
@@ -51,14 +35,16 @@ def _name_pinyin(name):
             syllables.append(reading)
             rest = name[len(surname):]
             break
-    known = _CHAR_READINGS.get
+    readings = _CHAR_READINGS
     for char in rest:
-        reading = known(char)
-        if reading is None:
-            reading = _char_pinyin(char)
-        if reading:
+        if reading := readings[char]:
             syllables.append(reading)
     return "".join(syllables), "".join([s[0] for s in syllables])
+
+
+# A roster repeats names a great deal: a third of a million-row roster's names are new, where an lru_cache's
+# bookkeeping cost more than it saved.
+_NAME_READINGS = BoundedMemo(_name_pinyin, 1 << 17)
 
 
 def name_grams(name):

@@ -1,3 +1,4 @@
+import random
 from datetime import date
 
 import pytest
@@ -101,8 +102,6 @@ def test_parse_accepts_leap_day():
 def test_check_char_is_gb_11643_weighted_sum_for_many_numbers():
     """The check character as GB 11643 defines it (weights 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2;
     the sum mod 11 indexes 1 0 X 9 8 7 6 5 4 3 2), against the base-13 shortcut identity.py takes."""
-    import random
-
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     numbers = ["00000000000000000", "99999999999999999", "11010519491231002", "34052419800101001"]
     randoms = random.Random(11643)
