@@ -3,6 +3,7 @@ scope, pages, API, and a query count that does not grow with the rows."""
 
 import csv
 import io
+import re
 import sqlite3
 from datetime import date, timedelta
 
@@ -22,7 +23,7 @@ from shequ.places.models import Building, Community, Entrance
 from shequ.registry import imports
 from shequ.registry.models import Household, ImportJob, ImportStatus, NameGram, Resident
 from shequ.registry.pinyin import name_grams
-from shequ.registry.protection import reveal_notes
+from shequ.registry.protection import id_number_hash, reveal_notes
 from shequ.registry.roster import column_letter, parse_address
 from shequ.registry.selectors import resident_list
 
@@ -676,6 +677,41 @@ def test_queries_grow_per_batch_not_per_row(world, head, monkeypatch):
         job = imports.run_import(job, actor=head)
     assert job.applied_rows == 600
     assert len(queries) <= 25 + 6 * 12, len(queries)  # fixed part + 6 batches of at most 12 queries
+
+
+@pytest.mark.parametrize("variable_limit", [None, 999])
+def test_rows_go_in_many_a_statement_and_every_row_whole(world, head, variable_limit):
+    """SQLite takes a batch's rows SQLITE_ROWS_PER_INSERT an INSERT (fewer where its limit on bound values is
+    lower), and the remainder one a statement; each resident and household is its own row as the file says."""
+    sqlite = connection.vendor == "sqlite"
+    if variable_limit and not sqlite:
+        pytest.skip("PostgreSQL writes by COPY")
+    connection.ensure_connection()
+    before = connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, variable_limit) \
+        if variable_limit else None
+    try:
+        data = _big_roster(250, households_of=2)
+        job = upload(head, world.a, data)
+        job = imports.import_set_mapping(actor=head, job=job, mapping=job.mapping)
+        with CaptureQueriesContext(connection) as queries:
+            job = imports.run_import(job, actor=head)
+        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if sqlite else None
+    finally:
+        if before is not None:
+            connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, before)
+    assert job.status == ImportStatus.DONE and job.applied_rows == 250, job.error_message
+    file_rows = list(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2, values_only=True))
+    residents = list(Resident.objects.order_by("id").select_related("household"))
+    assert [(r.household.number, r.name, r.id_number_hash, r.household.address) for r in residents] == [
+        (number, name, id_number_hash(id_number), address) for number, name, _, id_number, address in file_rows]
+    assert {r.household.member_count for r in residents} == {2}
+    if sqlite:
+        inserts = [re.match(r'(\d+) times: INSERT INTO "registry_resident"', q["sql"]) for q in queries.captured_queries]
+        width = len(imports.RESIDENT_PLACE_COLUMNS) + len(imports.RECORD_COLUMNS)
+        per_statement = min(imports.SQLITE_ROWS_PER_INSERT, limit // width)
+        whole = 250 // per_statement * per_statement
+        assert [(int(m[1]), m.string.count("), (") + 1) for m in inserts if m] == [
+            (whole // per_statement, per_statement), (250 - whole, 1)]
 
 
 def test_commit_audits_once_with_counts_and_created_ids(world, head):
