@@ -49,6 +49,7 @@ _SHARED_CELLS = re.compile(r'<c r="([A-Z]{1,3})\d*"(?: s="\d+")? t="s"><v>(\d+)<
 _CELL_START = '<c r="'
 _SHARED = ' t="s"'
 _ROW_NUMBER = re.compile(r'\br="(\d+)"')
+_EMPTY_ROW = re.compile(r"<row\b[^>]*/>")
 _TYPE = re.compile(r'\bt="(\w+)"')
 _STYLE = re.compile(r'\bs="(\d+)"')
 _TEXT = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>")
@@ -219,25 +220,35 @@ class XlsxSheet:
         """(Excel row number, [cell values from column A]) for every row with cells."""
         previous = 0
         for piece in self._pieces(self._sheet, "</row>"):
-            start = piece.rfind("<row")
+            # The row's tag is the last before its first cell (a piece may begin with empty rows, <row …/>): looked
+            # for back from that cell, not from the end of the piece.
+            first_cell = piece.find(_CELL_START)
+            start = piece.rfind("<row", 0, first_cell) if first_cell >= 0 else piece.rfind("<row")
             if start < 0:
                 continue
             end = piece.find(">", start)
             number = _ROW_NUMBER.search(piece, start, end)
-            previous = int(number.group(1)) if number else previous + 1
-            cells = self._uniform_cells(piece, end + 1) or self._cells(piece, end + 1)
+            previous = int(number.group(1)) if number else self._row_before(piece, start, previous) + 1
+            if first_cell < 0:
+                continue
+            cells = self._uniform_cells(piece, first_cell) or self._cells(piece, end + 1)
             if cells:
                 yield previous, cells
 
+    @staticmethod
+    def _row_before(piece, start, previous):
+        """The number of the row before a row that leaves its number out: an empty row (<row …/>) ahead of it
+        in the piece, or else the last row with cells."""
+        for tag in _EMPTY_ROW.findall(piece, 0, start):
+            number = _ROW_NUMBER.search(tag)
+            previous = int(number.group(1)) if number else previous + 1
+        return previous
+
     def _uniform_cells(self, piece, start):
-        """The row's values if its cells are all plain inline text or all shared text; otherwise None. Cells
-        come in column order, so when the first is A and the last the n-th, they fill columns A, B, … without
-        a gap, and one findall of their values is the row."""
+        """The row's values, from its first cell at `start`, if its cells are all plain inline text or all shared
+        text; otherwise None. Cells come in column order, so when the last of n is the n-th column, they fill
+        columns A, B, … without a gap, and one findall of their values is the row."""
         count = piece.count(_CELL_START, start)
-        if not count:
-            return None
-        if not piece.startswith(_CELL_START + "A", piece.find(_CELL_START, start)):
-            return self._uniform_cells_with_gaps(piece, start, count)
         last = piece.rfind(_CELL_START) + len(_CELL_START)
         letters = piece[last:piece.find('"', last)].rstrip("0123456789")
         if column_index(letters) != count - 1:

@@ -112,6 +112,38 @@ def test_rows_of_text_only_read_as_calamine_reads_them(constant_memory):
     assert rows[12][29:] == ["第11行29列", "", "", "", "", "", "丁&戊"] and rows[16] == ["", "", "只有C列", "", "和E列"]
 
 
+def with_sheet_data(data, sheet_data):
+    """The workbook with its first sheet's rows replaced by `sheet_data` (XML), as other writers lay them out."""
+    source, copy = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                head, _, rest = content.decode().partition("<sheetData>")
+                content = (head + "<sheetData>" + sheet_data + "</sheetData>" + rest.partition("</sheetData>")[2])
+            archive.writestr(info.filename, content)
+    return copy.getvalue()
+
+
+def test_empty_rows_and_rows_without_their_number_read_as_calamine_reads_them():
+    """Empty rows written as <row …/> come before the next row in the same stretch of text, and a row may leave
+    out its number (it is the one after the row before)."""
+    def cell(ref, text):
+        return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+    sheet_data = (
+        f'<row r="1">{cell("A1", "户号")}{cell("B1", "姓名")}</row>'
+        '<row r="2" spans="1:2"/><row r="3"/>'
+        f'<row r="4" spans="1:2">{cell("A4", "001")}{cell("B4", "甲")}</row>'
+        f'<row>{cell("A5", "002")}{cell("B5", "乙")}</row>'
+        f'<row r="6"/><row>{cell("B7", "丙")}</row>'
+        '<row r="9"/>'
+    )
+    data = with_sheet_data(xlsx([["占位"]]), sheet_data)
+    assert stream_rows(data) == calamine_rows(data) == [
+        (1, ["户号", "姓名"]), (4, ["001", "甲"]), (5, ["002", "乙"]), (7, ["", "丙"])]
+
+
 def test_merged_ranges_are_found_after_the_rows():
     data = xlsx([["标题"], ["户号", "姓名"], ["001", "甲"], [None, "乙"]], merges=["A1:B1", "A3:A4"])
     assert sorted(XlsxSheet(data).merged_ranges()) == [((0, 0), (0, 1)), ((2, 0), (3, 0))]
