@@ -12,10 +12,10 @@ Chinese, whoever started them, so rows are checked under translation.override(se
 request (upload, mapping, preview, commit, cancel) are in the user's language.
 
 Speed: rows stream from the file in batches of BATCH_SIZE; each batch costs a fixed number of queries
-(duplicate check by blind index, household look-ups, one executemany or COPY per table), whatever its
-size. Row ids are allocated up front (SQLite: max id under the write lock the import holds; PostgreSQL:
-the table's sequence), so residents go in with one executemany (SQLite) or COPY (PostgreSQL) per batch
-instead of an INSERT … RETURNING per 24 rows, and their name pieces with one statement in which SQLite cuts
+(duplicate check by blind index, household look-ups, one or two executemany or one COPY per table), whatever
+its size. Row ids are allocated up front (SQLite: max id under the write lock the import holds; PostgreSQL:
+the table's sequence), so residents go in with executemany of many rows a statement (SQLite, _sqlite_insert) or
+COPY (PostgreSQL) per batch instead of an INSERT … RETURNING per 24 rows, and their name pieces with one statement in which SQLite cuts
 the stored names (PostgreSQL: one COPY). A large import on SQLite rebuilds
 the residents' secondary indexes once instead of updating them row by row (_IndexHold). Validation is
 validation.validate_person, the same rules as forms and API.
