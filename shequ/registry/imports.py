@@ -15,9 +15,9 @@ Speed: rows stream from the file in batches of BATCH_SIZE; each batch costs a fi
 (duplicate check by blind index, household look-ups, one or two executemany or one COPY per table), whatever
 its size. Row ids are allocated up front (SQLite: max id under the write lock the import holds; PostgreSQL:
 the table's sequence), so residents go in with executemany of many rows a statement (SQLite, _sqlite_insert) or
-COPY (PostgreSQL) per batch instead of an INSERT … RETURNING per 24 rows, and their name pieces with one statement in which SQLite cuts
-the stored names (PostgreSQL: one COPY). A large import on SQLite rebuilds
-the residents' secondary indexes once instead of updating them row by row (_IndexHold). Validation is
+COPY (PostgreSQL) per batch instead of an INSERT … RETURNING per 24 rows, and their name pieces with one statement
+in which SQLite cuts the stored names (PostgreSQL: one COPY). A large import on SQLite rebuilds the residents'
+secondary indexes once instead of updating them row by row (_IndexHold). Validation is
 validation.validate_person, the same rules as forms and API.
 
 Progress and cancel while the one transaction is open: on PostgreSQL the job row is never written by
@@ -905,8 +905,8 @@ def _insert_sql(model, attnames, constants, rows=1):
 
 # Rows one INSERT statement carries on SQLite. Each run of a statement has a cost of its own besides its rows:
 # with AUTOINCREMENT (every Django table) it looks the table up in sqlite_sequence and writes its new highest id
-# there. The residents and households of a million-row import, inserted again batch by batch, took 7.4-8.4 s at
-# 100 rows a statement against 10.4-11.1 s at one; 200 and more a statement were slower again.
+# there. The residents and households of a million-row import, inserted again batch by batch, took 8.0-9.0 s at
+# 100 rows a statement against 10.4-11.1 s at one (three alternated rounds); 200 and more were slower again.
 SQLITE_ROWS_PER_INSERT = 100
 
 
@@ -942,9 +942,10 @@ def _fewer_collections():
 
 
 def _bulk_insert(model, attnames, rows, constants=None):
-    """One or two executemany (SQLite) or one COPY (PostgreSQL) for the rows, whatever their number. `constants` are the
-    columns with one value for every row (the import's moment, its community, what the mapping leaves unfilled):
-    SQLite takes them as literals in the statement, where binding them took about half of a million-row insert."""
+    """One or two executemany (SQLite) or one COPY (PostgreSQL) for the rows, whatever their number. `constants`
+    are the columns with one value for every row (the import's moment, its community, what the mapping leaves
+    unfilled): SQLite takes them as literals in the statement, where binding them took about half of a million-row
+    insert."""
     if not rows:
         return
     constants = constants or {}
